@@ -1,0 +1,143 @@
+package autograd
+
+import (
+	"github.com/reprise-ml/reprise/engine/kernels"
+	"github.com/reprise-ml/reprise/engine/tensor"
+)
+
+// MatMul returns the matrix product of a [..., m, k] and b [..., k, n].
+// Leading (batch) dimensions broadcast as in torch.matmul; both operands
+// must have at least two dimensions. Counts batch·m·n·k MACs.
+func (t *Tape) MatMul(a, b *Var) *Var {
+	as, bs := a.Value.Shape, b.Value.Shape
+	if len(as) < 2 || len(bs) < 2 || as[len(as)-1] != bs[len(bs)-2] {
+		panicf("MatMul: shapes %v and %v do not multiply", as, bs)
+	}
+	m, k, n := as[len(as)-2], as[len(as)-1], bs[len(bs)-1]
+	batch, ok := tensor.BroadcastShapes(as[:len(as)-2], bs[:len(bs)-2])
+	if !ok {
+		panicf("MatMul: batch dimensions of %v and %v do not broadcast", as, bs)
+	}
+	shape := append(append([]int{}, batch...), m, n)
+	out := newOut(shape, a, b)
+	nb := tensor.Numel(batch)
+	t.addMACs(nb * m * n * k)
+	if isMeta(out) {
+		return out
+	}
+	// Map each output batch to the a and b matrices it reads.
+	ai, bi := make([]int, nb), make([]int, nb)
+	broadcastEach(batch, as[:len(as)-2], bs[:len(bs)-2], func(o, ia, ib int) { ai[o], bi[o] = ia, ib })
+	ad, bd, od := a.Value.Data, b.Value.Data, out.Value.Data
+	for p := 0; p < nb; p++ {
+		kernels.Sgemm(false, false, m, n, k, 1, ad[ai[p]*m*k:], k, bd[bi[p]*k*n:], n, 0, od[p*m*n:], n)
+	}
+	t.push("MatMul", out, func(g []float32) {
+		// dA = dC·Bᵀ, dB = Aᵀ·dC, accumulated (beta 1) over broadcast batches in order.
+		for p := 0; p < nb; p++ {
+			if a.requiresGrad {
+				kernels.Sgemm(false, true, m, k, n, 1, g[p*m*n:], n, bd[bi[p]*k*n:], n, 1, a.grad()[ai[p]*m*k:], k)
+			}
+			if b.requiresGrad {
+				kernels.Sgemm(true, false, k, n, m, 1, ad[ai[p]*m*k:], k, g[p*m*n:], n, 1, b.grad()[bi[p]*k*n:], n)
+			}
+		}
+	}, a, b)
+	return out
+}
+
+// Linear returns x·wᵀ + bias for x [..., in], w [out, in] and bias [out]
+// (bias may be nil), as torch.nn.functional.linear. Counts rows·in·out MACs.
+func (t *Tape) Linear(x, w, bias *Var) *Var {
+	xs, ws := x.Value.Shape, w.Value.Shape
+	if len(xs) < 1 || len(ws) != 2 || xs[len(xs)-1] != ws[1] {
+		panicf("Linear: input %v and weight %v do not match (want [..., in] and [out, in])", xs, ws)
+	}
+	if bias != nil && (bias.Value.Dims() != 1 || bias.Value.Shape[0] != ws[0]) {
+		panicf("Linear: bias %v does not match weight %v", bias.Value.Shape, ws)
+	}
+	in, no := ws[1], ws[0]
+	rows := tensor.Numel(xs[:len(xs)-1])
+	shape := append(append([]int{}, xs[:len(xs)-1]...), no)
+	out := newOut(shape, x, w, bias)
+	t.addMACs(rows * in * no)
+	if isMeta(out) {
+		return out
+	}
+	od := out.Value.Data
+	if bias != nil {
+		for r := 0; r < rows; r++ {
+			copy(od[r*no:(r+1)*no], bias.Value.Data)
+		}
+	}
+	beta := float32(0)
+	if bias != nil {
+		beta = 1
+	}
+	kernels.Sgemm(false, true, rows, no, in, 1, x.Value.Data, in, w.Value.Data, in, beta, od, no)
+	t.push("Linear", out, func(g []float32) {
+		if x.requiresGrad {
+			kernels.Sgemm(false, false, rows, in, no, 1, g, no, w.Value.Data, in, 1, x.grad(), in)
+		}
+		if w.requiresGrad {
+			kernels.Sgemm(true, false, no, in, rows, 1, g, no, x.Value.Data, in, 1, w.grad(), in)
+		}
+		if bias != nil && bias.requiresGrad {
+			gb := bias.grad()
+			for r := 0; r < rows; r++ {
+				for j, v := range g[r*no : (r+1)*no] {
+					gb[j] += v
+				}
+			}
+		}
+	}, x, w, bias)
+	return out
+}
+
+// refMatMul is the naive reference for MatMul: a triple loop per batch.
+func refMatMul(a, b *tensor.Tensor) *tensor.Tensor {
+	as, bs := a.Shape, b.Shape
+	m, k, n := as[len(as)-2], as[len(as)-1], bs[len(bs)-1]
+	batch, _ := tensor.BroadcastShapes(as[:len(as)-2], bs[:len(bs)-2])
+	out := tensor.New(append(append([]int{}, batch...), m, n)...)
+	coord := make([]int, len(batch))
+	for p := 0; p < tensor.Numel(batch); p++ {
+		rem := p
+		for d := len(batch) - 1; d >= 0; d-- {
+			coord[d] = rem % batch[d]
+			rem /= batch[d]
+		}
+		ao := refBroadcastIndex(coord, as[:len(as)-2]) * m * k
+		bo := refBroadcastIndex(coord, bs[:len(bs)-2]) * k * n
+		for i := 0; i < m; i++ {
+			for j := 0; j < n; j++ {
+				var s float32
+				for q := 0; q < k; q++ {
+					s += a.Data[ao+i*k+q] * b.Data[bo+q*n+j]
+				}
+				out.Data[p*m*n+i*n+j] = s
+			}
+		}
+	}
+	return out
+}
+
+// refLinear is the naive reference for Linear.
+func refLinear(x, w, bias *tensor.Tensor) *tensor.Tensor {
+	in, no := w.Shape[1], w.Shape[0]
+	rows := x.Numel() / in
+	out := tensor.New(append(append([]int{}, x.Shape[:x.Dims()-1]...), no)...)
+	for r := 0; r < rows; r++ {
+		for j := 0; j < no; j++ {
+			var s float32
+			if bias != nil {
+				s = bias.Data[j]
+			}
+			for q := 0; q < in; q++ {
+				s += x.Data[r*in+q] * w.Data[j*in+q]
+			}
+			out.Data[r*no+j] = s
+		}
+	}
+	return out
+}
