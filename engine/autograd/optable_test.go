@@ -36,6 +36,10 @@ func opTable() []opCase {
 	var all []opCase
 	for _, g := range [][]opCase{
 		binaryCases, matmulCases,
+		shapeCases,
+		elementwiseCases, reduceCases,
+		convCases, poolCases, resizeCases,
+		normCases, stochasticCases,
 	} {
 		all = append(all, g...)
 	}

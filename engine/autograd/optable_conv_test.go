@@ -1,0 +1,7 @@
+package autograd
+
+var convCases = []opCase{}
+
+var poolCases = []opCase{}
+
+var resizeCases = []opCase{}

@@ -1,0 +1,5 @@
+package autograd
+
+var elementwiseCases = []opCase{}
+
+var reduceCases = []opCase{}

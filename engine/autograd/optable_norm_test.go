@@ -1,0 +1,5 @@
+package autograd
+
+var normCases = []opCase{}
+
+var stochasticCases = []opCase{}
