@@ -52,33 +52,66 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 			}
 		}
 	}
-	grain := max(1, 16384/max(1, n*max(k, 1)))
-	ParallelFor(m, grain, func(lo, hi int) {
-		acc := make([]float32, n)
-		for i := lo; i < hi; i++ {
-			for j := range acc {
-				acc[j] = 0
+	// Pack op(A) row-major too, so that the micro-kernel reads four rows
+	// with unit stride.
+	ap, ldap := a, lda
+	if transA {
+		ap, ldap = make([]float32, m*k), k
+		for p := 0; p < k; p++ {
+			for i := 0; i < m; i++ {
+				ap[i*k+p] = a[p*lda+i]
 			}
-			for p := 0; p < k; p++ {
-				var aip float32
-				if transA {
-					aip = a[p*lda+i]
-				} else {
-					aip = a[i*lda+p]
+		}
+	}
+	// Four rows of C at a time share each load of B; columns go in tiles
+	// that keep the four accumulator rows in L1. Each C element still sums
+	// over p = 0..k-1 in order, so the split does not change any bit.
+	const rows, tile = 4, 512
+	blocks := (m + rows - 1) / rows
+	grain := max(1, 4096/max(1, n*max(k, 1)))
+	ParallelFor(blocks, grain, func(lo, hi int) {
+		acc := make([]float32, rows*tile)
+		for blk := lo; blk < hi; blk++ {
+			i0 := blk * rows
+			nr := min(rows, m-i0)
+			for j0 := 0; j0 < n; j0 += tile {
+				nc := min(tile, n-j0)
+				c0, c1, c2, c3 := acc[0:nc], acc[tile:tile+nc], acc[2*tile:2*tile+nc], acc[3*tile:3*tile+nc]
+				clear(acc)
+				for p := 0; p < k; p++ {
+					brow := bp[p*n+j0 : p*n+j0+nc]
+					a0 := ap[i0*ldap+p]
+					if nr == rows {
+						a1, a2, a3 := ap[(i0+1)*ldap+p], ap[(i0+2)*ldap+p], ap[(i0+3)*ldap+p]
+						c0, c1, c2, c3 := c0[:len(brow)], c1[:len(brow)], c2[:len(brow)], c3[:len(brow)]
+						for j, bv := range brow {
+							c0[j] += a0 * bv
+							c1[j] += a1 * bv
+							c2[j] += a2 * bv
+							c3[j] += a3 * bv
+						}
+						continue
+					}
+					for r := 0; r < nr; r++ {
+						ar := ap[(i0+r)*ldap+p]
+						cr := acc[r*tile : r*tile+nc]
+						for j, bv := range brow {
+							cr[j] += ar * bv
+						}
+					}
 				}
-				row := bp[p*n : p*n+n]
-				for j, bv := range row {
-					acc[j] += aip * bv
-				}
-			}
-			crow := c[i*ldc : i*ldc+n]
-			if beta == 0 {
-				for j := range crow {
-					crow[j] = alpha * acc[j]
-				}
-			} else {
-				for j := range crow {
-					crow[j] = alpha*acc[j] + beta*crow[j]
+				for r := 0; r < nr; r++ {
+					crow := c[(i0+r)*ldc+j0 : (i0+r)*ldc+j0+nc]
+					ar := acc[r*tile : r*tile+nc]
+					if beta == 0 {
+						for j := range crow {
+							crow[j] = alpha * ar[j]
+						}
+					} else {
+						for j := range crow {
+							crow[j] = alpha*ar[j] + beta*crow[j]
+						}
+					}
 				}
 			}
 		}
