@@ -1,0 +1,351 @@
+package kernels
+
+import "math"
+
+// Normalisation kernels. Batch-norm kernels see their input as [n, c, s]:
+// element (i, ch, j) sits at x[(i*c+ch)*s+j], channel ch owns the n·s
+// elements (i, ch, ·). A channels-last [rows, d] tensor with per-column
+// parameters (ResMLP's Affine) is the same layout with n=rows, c=d, s=1.
+// Layer-norm kernels see [rows, d] and normalise each row.
+
+// normGrain is the least number of elements a worker of a norm kernel takes.
+const normGrain = 1 << 14
+
+// normGrainOf returns how many items of per elements one worker takes at least.
+func normGrainOf(per int) int { return max(1, normGrain/max(per, 1)) }
+
+// normSum returns Σ x[i] in float64, in four interleaved partial sums (a
+// single chain of float64 adds is latency-bound).
+func normSum(x []float32) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		s0 += float64(x[i])
+		s1 += float64(x[i+1])
+		s2 += float64(x[i+2])
+		s3 += float64(x[i+3])
+	}
+	for ; i < len(x); i++ {
+		s0 += float64(x[i])
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// normSumSqDev returns Σ (x[i]-mu)² in float64, as normSum.
+func normSumSqDev(x []float32, mu float64) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		d0, d1, d2, d3 := float64(x[i])-mu, float64(x[i+1])-mu, float64(x[i+2])-mu, float64(x[i+3])-mu
+		s0 += d0 * d0
+		s1 += d1 * d1
+		s2 += d2 * d2
+		s3 += d3 * d3
+	}
+	for ; i < len(x); i++ {
+		d := float64(x[i]) - mu
+		s0 += d * d
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// normSumDot returns Σ g[i] and Σ g[i]·(x[i]-mu) in float64, each in two
+// interleaved partial sums.
+func normSumDot(g, x []float32, mu float64) (sg, sgx float64) {
+	x = x[:len(g)]
+	var a0, a1, b0, b1 float64
+	i := 0
+	for ; i+2 <= len(g); i += 2 {
+		g0, g1 := float64(g[i]), float64(g[i+1])
+		a0 += g0
+		a1 += g1
+		b0 += g0 * (float64(x[i]) - mu)
+		b1 += g1 * (float64(x[i+1]) - mu)
+	}
+	for ; i < len(g); i++ {
+		a0 += float64(g[i])
+		b0 += float64(g[i]) * (float64(x[i]) - mu)
+	}
+	return a0 + a1, b0 + b1
+}
+
+// BatchNormStats computes the mean and the biased variance of each channel:
+//
+//	for ch := 0; ch < c; ch++ {
+//		mean[ch] = Σ_{i<n, j<s} x[(i*c+ch)*s+j] / (n*s)
+//		variance[ch] = Σ_{i<n, j<s} (x[(i*c+ch)*s+j] - mean[ch])² / (n*s)
+//	}
+//
+// in two passes, accumulating in float64 (per plane (i, ch) in partial sums,
+// then by i). n*s must be positive.
+func BatchNormStats(n, c, s int, x, mean, variance []float32) {
+	m := float64(n * s)
+	ParallelFor(c, normGrainOf(n*s), func(lo, hi int) {
+		mu := make([]float64, hi-lo)
+		sq := make([]float64, hi-lo)
+		for i := 0; i < n; i++ {
+			if s == 1 {
+				for k, v := range x[i*c+lo : i*c+hi] {
+					mu[k] += float64(v)
+				}
+				continue
+			}
+			for ch := lo; ch < hi; ch++ {
+				mu[ch-lo] += normSum(x[(i*c+ch)*s : (i*c+ch+1)*s])
+			}
+		}
+		for k := range mu {
+			mu[k] /= m
+		}
+		for i := 0; i < n; i++ {
+			if s == 1 {
+				for k, v := range x[i*c+lo : i*c+hi] {
+					d := float64(v) - mu[k]
+					sq[k] += d * d
+				}
+				continue
+			}
+			for ch := lo; ch < hi; ch++ {
+				sq[ch-lo] += normSumSqDev(x[(i*c+ch)*s:(i*c+ch+1)*s], mu[ch-lo])
+			}
+		}
+		for ch := lo; ch < hi; ch++ {
+			mean[ch] = float32(mu[ch-lo])
+			variance[ch] = float32(sq[ch-lo] / m)
+		}
+	})
+}
+
+// ChannelScaleShift applies a per-channel affine map:
+//
+//	y[(i*c+ch)*s+j] = x[(i*c+ch)*s+j]*scale[ch] + shift[ch]
+//
+// for every i < n, ch < c, j < s. y may alias x.
+func ChannelScaleShift(n, c, s int, x, scale, shift, y []float32) {
+	if s == 1 {
+		ParallelFor(n, normGrainOf(c), func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				xr, yr := x[i*c:(i+1)*c], y[i*c:(i+1)*c]
+				for ch, v := range xr {
+					yr[ch] = v*scale[ch] + shift[ch]
+				}
+			}
+		})
+		return
+	}
+	ParallelFor(n*c, normGrainOf(s), func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			a, b := scale[p%c], shift[p%c]
+			yp := y[p*s : (p+1)*s]
+			for j, v := range x[p*s : (p+1)*s] {
+				yp[j] = v*a + b
+			}
+		}
+	})
+}
+
+// BatchNormSums computes the per-channel sums of a batch-norm backward:
+//
+//	for ch := 0; ch < c; ch++ {
+//		sumG[ch] = Σ_{i,j} g[(i*c+ch)*s+j]
+//		sumGXhat[ch] = Σ_{i,j} g[(i*c+ch)*s+j] * (x[(i*c+ch)*s+j] - mean[ch]) * invstd[ch]
+//	}
+//
+// accumulating in float64 (as BatchNormStats). A nil mean reads as 0 and a nil invstd as 1 (so
+// sumGXhat is Σ g·x). Either output may be nil, to skip it.
+func BatchNormSums(n, c, s int, g, x, mean, invstd, sumG, sumGXhat []float32) {
+	ParallelFor(c, normGrainOf(n*s), func(lo, hi int) {
+		sg := make([]float64, hi-lo)
+		sgx := make([]float64, hi-lo)
+		for i := 0; i < n; i++ {
+			if s == 1 {
+				xr := x[i*c+lo : i*c+hi]
+				for k, gv := range g[i*c+lo : i*c+hi] {
+					var u float64
+					if mean != nil {
+						u = float64(mean[lo+k])
+					}
+					sg[k] += float64(gv)
+					sgx[k] += float64(gv) * (float64(xr[k]) - u)
+				}
+				continue
+			}
+			for ch := lo; ch < hi; ch++ {
+				var u float64
+				if mean != nil {
+					u = float64(mean[ch])
+				}
+				a, b := normSumDot(g[(i*c+ch)*s:(i*c+ch+1)*s], x[(i*c+ch)*s:(i*c+ch+1)*s], u)
+				sg[ch-lo] += a
+				sgx[ch-lo] += b
+			}
+		}
+		for ch := lo; ch < hi; ch++ {
+			if sumG != nil {
+				sumG[ch] = float32(sg[ch-lo])
+			}
+			if sumGXhat != nil {
+				r := sgx[ch-lo]
+				if invstd != nil {
+					r *= float64(invstd[ch])
+				}
+				sumGXhat[ch] = float32(r)
+			}
+		}
+	})
+}
+
+// BatchNormInputGrad accumulates the input gradient of a batch norm:
+//
+//	dx[(i*c+ch)*s+j] += k[ch] * (g[q] - gMean[ch] - (x[q]-mean[ch])*xCoef[ch])   (q = (i*c+ch)*s+j)
+//
+// With batch statistics, k = γ·invstd, gMean = Σg/m and xCoef =
+// invstd·Σ(g·x̂)/m. When gMean is nil, mean, xCoef and x are not read and
+// the loop is dx[q] += k[ch]*g[q] (running statistics, or an affine map).
+func BatchNormInputGrad(n, c, s int, g, x, mean, k, gMean, xCoef, dx []float32) {
+	if s == 1 {
+		ParallelFor(n, normGrainOf(c), func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				gr, dr := g[i*c:(i+1)*c], dx[i*c:(i+1)*c]
+				if gMean == nil {
+					for ch, gv := range gr {
+						dr[ch] += k[ch] * gv
+					}
+					continue
+				}
+				xr := x[i*c : (i+1)*c]
+				for ch, gv := range gr {
+					dr[ch] += k[ch] * (gv - gMean[ch] - (xr[ch]-mean[ch])*xCoef[ch])
+				}
+			}
+		})
+		return
+	}
+	ParallelFor(n*c, normGrainOf(s), func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			ch := p % c
+			kc := k[ch]
+			gp, dp := g[p*s:(p+1)*s], dx[p*s:(p+1)*s]
+			if gMean == nil {
+				for j, gv := range gp {
+					dp[j] += kc * gv
+				}
+				continue
+			}
+			gm, u, xc := gMean[ch], mean[ch], xCoef[ch]
+			xp := x[p*s : (p+1)*s]
+			for j, gv := range gp {
+				dp[j] += kc * (gv - gm - (xp[j]-u)*xc)
+			}
+		}
+	})
+}
+
+// LayerNormForward normalises each row of x [rows, d]:
+//
+//	for r := 0; r < rows; r++ {
+//		mean[r] = Σ_j x[r*d+j] / d
+//		invstd[r] = 1 / sqrt(Σ_j (x[r*d+j]-mean[r])² / d + eps)
+//		y[r*d+j] = (x[r*d+j]-mean[r]) * invstd[r] * gamma[j] + beta[j]
+//	}
+//
+// with the sums in float64 (in partial sums). A nil gamma reads as 1 and a
+// nil beta as 0.
+func LayerNormForward(rows, d int, x, gamma, beta []float32, eps float32, y, mean, invstd []float32) {
+	ParallelFor(rows, normGrainOf(d), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			xr, yr := x[r*d:(r+1)*d], y[r*d:(r+1)*d]
+			mu := normSum(xr) / float64(d)
+			rs := 1 / math.Sqrt(normSumSqDev(xr, mu)/float64(d)+float64(eps))
+			m32, r32 := float32(mu), float32(rs)
+			mean[r], invstd[r] = m32, r32
+			switch {
+			case gamma == nil && beta == nil:
+				for j, v := range xr {
+					yr[j] = (v - m32) * r32
+				}
+			case beta == nil:
+				for j, v := range xr {
+					yr[j] = (v - m32) * r32 * gamma[j]
+				}
+			case gamma == nil:
+				for j, v := range xr {
+					yr[j] = (v-m32)*r32 + beta[j]
+				}
+			default:
+				for j, v := range xr {
+					yr[j] = (v-m32)*r32*gamma[j] + beta[j]
+				}
+			}
+		}
+	})
+}
+
+// LayerNormInputGrad accumulates the input gradient of LayerNormForward:
+//
+//	for r := 0; r < rows; r++ {
+//		x̂[j] = (x[r*d+j]-mean[r])*invstd[r];  ĝ[j] = g[r*d+j]*gamma[j]
+//		a = Σ_j ĝ[j] / d;  b = Σ_j ĝ[j]*x̂[j] / d
+//		dx[r*d+j] += invstd[r] * (ĝ[j] - a - x̂[j]*b)
+//	}
+//
+// with a and b summed in float64 (b as invstd·Σ ĝ·(x-mean)). A nil gamma
+// reads as 1.
+func LayerNormInputGrad(rows, d int, g, x, gamma, mean, invstd, dx []float32) {
+	ParallelFor(rows, normGrainOf(d), func(lo, hi int) {
+		var gh []float32
+		if gamma != nil {
+			gh = make([]float32, d)
+		}
+		for r := lo; r < hi; r++ {
+			gr, xr, dr := g[r*d:(r+1)*d], x[r*d:(r+1)*d], dx[r*d:(r+1)*d]
+			if gamma != nil {
+				for j, gv := range gr {
+					gh[j] = gv * gamma[j]
+				}
+				gr = gh
+			}
+			mu, rs := mean[r], invstd[r]
+			// Σ ĝ·x̂ = invstd·Σ ĝ·(x-mean).
+			a, b := normSumDot(gr, xr, float64(mu))
+			a32, b32 := float32(a/float64(d)), float32(b*float64(rs)/float64(d))
+			xr, dr = xr[:len(gr)], dr[:len(gr)]
+			for j, gv := range gr {
+				dr[j] += rs * (gv - a32 - (xr[j]-mu)*rs*b32)
+			}
+		}
+	})
+}
+
+// LayerNormParamGrad accumulates the gradients of LayerNormForward's gamma
+// and beta:
+//
+//	for j := 0; j < d; j++ {
+//		dgamma[j] += Σ_r g[r*d+j] * (x[r*d+j]-mean[r]) * invstd[r]
+//		dbeta[j] += Σ_r g[r*d+j]
+//	}
+//
+// with the sums over r in float64. Either output may be nil, to skip it.
+func LayerNormParamGrad(rows, d int, g, x, mean, invstd, dgamma, dbeta []float32) {
+	ParallelFor(d, normGrainOf(rows), func(lo, hi int) {
+		sg := make([]float64, hi-lo)
+		sgx := make([]float64, hi-lo)
+		for r := 0; r < rows; r++ {
+			gr, xr := g[r*d+lo:r*d+hi], x[r*d+lo:r*d+hi]
+			xr, sa, sb := xr[:len(gr)], sg[:len(gr)], sgx[:len(gr)]
+			mu, rs := mean[r], invstd[r]
+			for j, gv := range gr {
+				sa[j] += float64(gv)
+				sb[j] += float64(gv) * float64((xr[j]-mu)*rs)
+			}
+		}
+		for j := lo; j < hi; j++ {
+			if dgamma != nil {
+				dgamma[j] += float32(sgx[j-lo])
+			}
+			if dbeta != nil {
+				dbeta[j] += float32(sg[j-lo])
+			}
+		}
+	})
+}
