@@ -1,0 +1,234 @@
+package autograd
+
+import (
+	"github.com/reprise-ml/reprise/engine/kernels"
+	"github.com/reprise-ml/reprise/engine/tensor"
+)
+
+// Conv2dOpts are the options of Conv2d. Zero Stride, Dilation and Groups
+// mean 1; Pad is the zero padding {top, bottom, left, right}, which may be
+// asymmetric (see SamePad).
+type Conv2dOpts struct {
+	Stride, Dilation [2]int
+	Pad              [4]int // top, bottom, left, right
+	Groups           int
+}
+
+// SymmetricPad returns p rows and columns of padding on every side, as
+// torch.nn.Conv2d(padding=p).
+func SymmetricPad(p int) [4]int { return [4]int{p, p, p, p} }
+
+// SamePad returns TensorFlow's "SAME" padding {top, bottom, left, right} for
+// a window of kH×kW taps dilated by dilH, dilW and moved by strideH,
+// strideW over an inH×inW input: the output is ceil(in/stride) and, per
+// axis, total = max((ceil(in/s)-1)·s + (k-1)·d + 1 - in, 0) with top =
+// total/2 and bottom = total - top, so an odd extra pixel goes to the
+// bottom and right (timm's pad_same / Conv2dSame). Zero strides and
+// dilations mean 1.
+func SamePad(inH, inW, kH, kW, strideH, strideW, dilH, dilW int) [4]int {
+	h := convSameTotal(inH, kH, convOr1(strideH), convOr1(dilH))
+	w := convSameTotal(inW, kW, convOr1(strideW), convOr1(dilW))
+	return [4]int{h / 2, h - h/2, w / 2, w - w/2}
+}
+
+func convSameTotal(in, k, s, d int) int {
+	return max(((in+s-1)/s-1)*s+(k-1)*d+1-in, 0)
+}
+
+func convOr1(v int) int {
+	if v == 0 {
+		return 1
+	}
+	return v
+}
+
+// convSize is the resolved geometry of a Conv2d call.
+type convSize struct {
+	n, c, o, groups int
+	g               kernels.Geom2d
+}
+
+// convResolve checks the shapes of Conv2d and resolves its geometry.
+func convResolve(xs, ws []int, b *Var, o Conv2dOpts) convSize {
+	if len(xs) != 4 || len(ws) != 4 {
+		panicf("Conv2d: input %v and weight %v: want [N,C,H,W] and [O,C/groups,kH,kW]", xs, ws)
+	}
+	groups := convOr1(o.Groups)
+	sh, sw := convOr1(o.Stride[0]), convOr1(o.Stride[1])
+	dh, dw := convOr1(o.Dilation[0]), convOr1(o.Dilation[1])
+	if groups < 1 || sh < 1 || sw < 1 || dh < 1 || dw < 1 || o.Pad[0] < 0 || o.Pad[1] < 0 || o.Pad[2] < 0 || o.Pad[3] < 0 {
+		panicf("Conv2d: bad options %+v for input %v and weight %v", o, xs, ws)
+	}
+	c, oc := xs[1], ws[0]
+	if c%groups != 0 || oc%groups != 0 || ws[1] != c/groups {
+		panicf("Conv2d: input %v and weight %v do not match with %d groups (want weight [O, C/groups, kH, kW], C and O multiples of groups)", xs, ws, groups)
+	}
+	if b != nil && (b.Value.Dims() != 1 || b.Value.Shape[0] != oc) {
+		panicf("Conv2d: bias %v does not match weight %v", b.Value.Shape, ws)
+	}
+	g := kernels.Geom2d{H: xs[2], W: xs[3], KH: ws[2], KW: ws[3], StrideH: sh, StrideW: sw,
+		DilH: dh, DilW: dw, PadT: o.Pad[0], PadL: o.Pad[2]}
+	if g.KH < 1 || g.KW < 1 {
+		panicf("Conv2d: empty kernel in weight %v", ws)
+	}
+	eh, ew := xs[2]+o.Pad[0]+o.Pad[1]-(g.KH-1)*dh, xs[3]+o.Pad[2]+o.Pad[3]-(g.KW-1)*dw
+	if eh < 1 || ew < 1 {
+		panicf("Conv2d: dilated kernel of weight %v is larger than padded input %v (options %+v)", ws, xs, o)
+	}
+	g.OH, g.OW = (eh-1)/sh+1, (ew-1)/sw+1
+	return convSize{n: xs[0], c: c, o: oc, groups: groups, g: g}
+}
+
+// Conv2d returns the 2-D cross-correlation of x [N,C,H,W] with filters
+// w [O, C/groups, kH, kW] plus bias b [O] (b may be nil), with zero padding,
+// as torch.nn.functional.conv2d(x, w, b, stride, padding, dilation, groups).
+// The output is [N, O, Ho, Wo] with Ho = (H + top + bottom - dil·(kH-1) - 1)
+// / stride + 1 (rounded down), likewise Wo. Unlike PyTorch, the padding may
+// be asymmetric (Pad is {top, bottom, left, right}; see SamePad for
+// TensorFlow's "SAME"), which PyTorch expresses as F.pad then conv2d.
+// Counts N·O·Ho·Wo·(C/groups)·kH·kW MACs.
+//
+// Depthwise convolutions (groups == C > 1, O a multiple of C) run a direct
+// loop; 1×1, stride-1, unpadded ones a GEMM on the input; all others im2col
+// and a GEMM per sample and group.
+func (t *Tape) Conv2d(x, w, b *Var, o Conv2dOpts) *Var {
+	s := convResolve(x.Value.Shape, w.Value.Shape, b, o)
+	g := s.g
+	out := newOut([]int{s.n, s.o, g.OH, g.OW}, x, w, b)
+	cg, og := s.c/s.groups, s.o/s.groups
+	k := cg * g.KH * g.KW
+	t.addMACs(s.n * s.o * g.OH * g.OW * k)
+	if isMeta(out) {
+		return out
+	}
+	var bd []float32
+	if b != nil {
+		bd = b.Value.Data
+	}
+	xd, wd, yd := x.Value.Data, w.Value.Data, out.Value.Data
+	hw, ohw := g.H*g.W, g.OH*g.OW
+	depthwise := s.groups == s.c && s.c > 1
+	pointwise := g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && o.Pad == [4]int{}
+	if depthwise {
+		kernels.DepthwiseConv2d(g, s.n, s.c, og, xd, wd, bd, yd)
+	} else {
+		// y_g = w_g [og, k] · cols_g [k, ohw] (+ bias, pre-filled with beta 1).
+		beta := float32(0)
+		if bd != nil {
+			beta = 1
+			for p := 0; p < s.n*s.o; p++ {
+				yp := yd[p*ohw : (p+1)*ohw]
+				for i := range yp {
+					yp[i] = bd[p%s.o]
+				}
+			}
+		}
+		var col []float32
+		if !pointwise {
+			col = make([]float32, k*ohw)
+		}
+		for n := 0; n < s.n; n++ {
+			for gi := 0; gi < s.groups; gi++ {
+				xg := xd[(n*s.c+gi*cg)*hw:]
+				cols := xg
+				if !pointwise {
+					kernels.Im2col(g, cg, xg, col)
+					cols = col
+				}
+				kernels.Sgemm(false, false, og, ohw, k, 1, wd[gi*og*k:], k, cols, ohw, beta, yd[(n*s.o+gi*og)*ohw:], ohw)
+			}
+		}
+	}
+	t.push("Conv2d", out, func(gy []float32) {
+		if b != nil && b.requiresGrad {
+			gb := b.grad()
+			for p := 0; p < s.n*s.o; p++ {
+				var sum float32
+				for _, v := range gy[p*ohw : (p+1)*ohw] {
+					sum += v
+				}
+				gb[p%s.o] += sum
+			}
+		}
+		if depthwise {
+			if x.requiresGrad {
+				kernels.DepthwiseConv2dBackwardInput(g, s.n, s.c, og, gy, wd, x.grad())
+			}
+			if w.requiresGrad {
+				kernels.DepthwiseConv2dBackwardFilter(g, s.n, s.c, og, gy, xd, w.grad())
+			}
+			return
+		}
+		var col []float32
+		if !pointwise {
+			col = make([]float32, k*ohw)
+		}
+		for n := 0; n < s.n; n++ {
+			for gi := 0; gi < s.groups; gi++ {
+				xoff := (n*s.c + gi*cg) * hw
+				gyg := gy[(n*s.o+gi*og)*ohw:]
+				wg := wd[gi*og*k:]
+				if w.requiresGrad {
+					// dw_g += gy_g [og, ohw] · cols_gᵀ.
+					cols := xd[xoff:]
+					if !pointwise {
+						kernels.Im2col(g, cg, cols, col)
+						cols = col
+					}
+					kernels.Sgemm(false, true, og, k, ohw, 1, gyg, ohw, cols, ohw, 1, w.grad()[gi*og*k:], k)
+				}
+				if x.requiresGrad {
+					// dcols_g = w_gᵀ · gy_g, folded back onto dx.
+					if pointwise {
+						kernels.Sgemm(true, false, k, ohw, og, 1, wg, k, gyg, ohw, 1, x.grad()[xoff:], ohw)
+						continue
+					}
+					kernels.Sgemm(true, false, k, ohw, og, 1, wg, k, gyg, ohw, 0, col, ohw)
+					kernels.Col2im(g, cg, col, x.grad()[xoff:])
+				}
+			}
+		}
+	}, x, w, b)
+	return out
+}
+
+// refConv2d is the naive reference for Conv2d: each output index is decoded
+// into (n, oc, oy, ox) and summed over its group's channels and taps.
+func refConv2d(x, w, b *tensor.Tensor, o Conv2dOpts) *tensor.Tensor {
+	groups := convOr1(o.Groups)
+	stride := [2]int{convOr1(o.Stride[0]), convOr1(o.Stride[1])}
+	dil := [2]int{convOr1(o.Dilation[0]), convOr1(o.Dilation[1])}
+	n, c, h, wd := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
+	oc, kh, kw := w.Shape[0], w.Shape[2], w.Shape[3]
+	oh := (h+o.Pad[0]+o.Pad[1]-dil[0]*(kh-1)-1)/stride[0] + 1
+	ow := (wd+o.Pad[2]+o.Pad[3]-dil[1]*(kw-1)-1)/stride[1] + 1
+	cg, og := c/groups, oc/groups
+	out := tensor.New(n, oc, oh, ow)
+	for i := range out.Data {
+		ox := i % ow
+		oy := (i / ow) % oh
+		f := (i / (ow * oh)) % oc
+		s := i / (ow * oh * oc)
+		var sum float64
+		if b != nil {
+			sum = float64(b.Data[f])
+		}
+		grp := f / og
+		for ci := 0; ci < cg; ci++ {
+			for ky := 0; ky < kh; ky++ {
+				for kx := 0; kx < kw; kx++ {
+					iy := oy*stride[0] + ky*dil[0] - o.Pad[0]
+					ix := ox*stride[1] + kx*dil[1] - o.Pad[2]
+					if iy < 0 || iy >= h || ix < 0 || ix >= wd {
+						continue
+					}
+					xv := x.Data[((s*c+grp*cg+ci)*h+iy)*wd+ix]
+					wv := w.Data[((f*cg+ci)*kh+ky)*kw+kx]
+					sum += float64(xv) * float64(wv)
+				}
+			}
+		}
+		out.Data[i] = float32(sum)
+	}
+	return out
+}
