@@ -38,11 +38,18 @@ func params(in []*tensor.Tensor) []*Var {
 }
 
 // maxRelErr returns max|got-want| / max(1, max|want|), the normwise error
-// every check in this file uses.
+// every check in this file uses. NaNs and infinities must match exactly.
 func maxRelErr(got, want []float32) float64 {
 	var d, m float64
 	for i := range want {
-		d = math.Max(d, math.Abs(float64(got[i])-float64(want[i])))
+		g, w := float64(got[i]), float64(want[i])
+		if math.IsNaN(g) != math.IsNaN(w) || (math.IsInf(w, 0) && g != w) {
+			return math.Inf(1) // a NaN or infinity where the other has none fails any tolerance
+		}
+		if math.IsNaN(w) || math.IsInf(w, 0) {
+			continue
+		}
+		d = math.Max(d, math.Abs(g-w))
 		m = math.Max(m, math.Abs(float64(want[i])))
 	}
 	return d / math.Max(1, m)

@@ -1,0 +1,407 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+)
+
+// Elementwise kernels: one output per input element, so any split across
+// goroutines gives the same bits. Forward kernels write dst; backward kernels
+// ACCUMULATE into dx (dx[i] += ...), given the output gradient dy and the
+// op's input x or output y, whichever the derivative is cheapest from.
+//
+// Transcendental functions go through Go's float64 math (math.Exp, math.Log,
+// math.Pow, math.Tanh, math.Erf) and round once to float32; everything else is
+// float32 arithmetic. A later issue replaces the float64 detours with
+// vectorised float32 approximations.
+
+// elementwiseGrain is the fewest elements worth a goroutine.
+const elementwiseGrain = 1 << 14
+
+// elementwiseMap checks that dst and x have the same length and runs body on
+// matching chunks of them, in parallel.
+func elementwiseMap(name string, dst, x []float32, body func(d, x []float32)) {
+	if len(dst) != len(x) {
+		panic(fmt.Sprintf("kernels: %s: dst has %d elements, x %d", name, len(dst), len(x)))
+	}
+	ParallelFor(len(x), elementwiseGrain, func(lo, hi int) { body(dst[lo:hi], x[lo:hi]) })
+}
+
+// elementwiseBack checks that dx, dy and a (the op's input or output) have
+// the same length and runs body on matching chunks of them, in parallel.
+func elementwiseBack(name string, dx, dy, a []float32, body func(dx, dy, a []float32)) {
+	if len(dx) != len(dy) || len(a) != len(dy) {
+		panic(fmt.Sprintf("kernels: %s: dx, dy and input have %d, %d and %d elements", name, len(dx), len(dy), len(a)))
+	}
+	ParallelFor(len(dy), elementwiseGrain, func(lo, hi int) { body(dx[lo:hi], dy[lo:hi], a[lo:hi]) })
+}
+
+// Scale sets dst[i] = x[i] * s.
+func Scale(dst, x []float32, s float32) {
+	elementwiseMap("Scale", dst, x, func(d, x []float32) {
+		for i, v := range x {
+			d[i] = v * s
+		}
+	})
+}
+
+// AddScalar sets dst[i] = x[i] + s.
+func AddScalar(dst, x []float32, s float32) {
+	elementwiseMap("AddScalar", dst, x, func(d, x []float32) {
+		for i, v := range x {
+			d[i] = v + s
+		}
+	})
+}
+
+// AddScaled sets dx[i] += dy[i] * s: the backward of Scale (and of AddScalar
+// with s = 1).
+func AddScaled(dx, dy []float32, s float32) {
+	elementwiseBack("AddScaled", dx, dy, dy, func(dx, dy, _ []float32) {
+		for i, g := range dy {
+			dx[i] += g * s
+		}
+	})
+}
+
+// Exp sets dst[i] = float32(math.Exp(float64(x[i]))).
+func Exp(dst, x []float32) {
+	elementwiseMap("Exp", dst, x, func(d, x []float32) {
+		for i, v := range x {
+			d[i] = float32(math.Exp(float64(v)))
+		}
+	})
+}
+
+// ExpBackward sets dx[i] += dy[i] * y[i], for y = exp(x).
+func ExpBackward(dx, dy, y []float32) {
+	elementwiseBack("ExpBackward", dx, dy, y, func(dx, dy, y []float32) {
+		for i, g := range dy {
+			dx[i] += g * y[i]
+		}
+	})
+}
+
+// Log sets dst[i] = float32(math.Log(float64(x[i]))).
+func Log(dst, x []float32) {
+	elementwiseMap("Log", dst, x, func(d, x []float32) {
+		for i, v := range x {
+			d[i] = float32(math.Log(float64(v)))
+		}
+	})
+}
+
+// LogBackward sets dx[i] += dy[i] / x[i].
+func LogBackward(dx, dy, x []float32) {
+	elementwiseBack("LogBackward", dx, dy, x, func(dx, dy, x []float32) {
+		for i, g := range dy {
+			dx[i] += g / x[i]
+		}
+	})
+}
+
+// Sqrt sets dst[i] = float32(math.Sqrt(float64(x[i]))), which is the
+// correctly rounded float32 square root.
+func Sqrt(dst, x []float32) {
+	elementwiseMap("Sqrt", dst, x, func(d, x []float32) {
+		for i, v := range x {
+			d[i] = float32(math.Sqrt(float64(v)))
+		}
+	})
+}
+
+// SqrtBackward sets dx[i] += dy[i] / (2 * y[i]), for y = sqrt(x).
+func SqrtBackward(dx, dy, y []float32) {
+	elementwiseBack("SqrtBackward", dx, dy, y, func(dx, dy, y []float32) {
+		for i, g := range dy {
+			dx[i] += g / (2 * y[i])
+		}
+	})
+}
+
+// Abs sets dst[i] = |x[i]| (clearing the sign bit).
+func Abs(dst, x []float32) {
+	elementwiseMap("Abs", dst, x, func(d, x []float32) {
+		for i, v := range x {
+			d[i] = math.Float32frombits(math.Float32bits(v) &^ (1 << 31))
+		}
+	})
+}
+
+// AbsBackward sets dx[i] += dy[i] * sign(x[i]), with sign(0) = 0.
+func AbsBackward(dx, dy, x []float32) {
+	elementwiseBack("AbsBackward", dx, dy, x, func(dx, dy, x []float32) {
+		for i, g := range dy {
+			switch v := x[i]; {
+			case v > 0:
+				dx[i] += g
+			case v < 0:
+				dx[i] -= g
+			}
+		}
+	})
+}
+
+// Pow sets dst[i] = float32(math.Pow(float64(x[i]), float64(p))).
+func Pow(dst, x []float32, p float32) {
+	pp := float64(p)
+	elementwiseMap("Pow", dst, x, func(d, x []float32) {
+		for i, v := range x {
+			d[i] = float32(math.Pow(float64(v), pp))
+		}
+	})
+}
+
+// PowBackward sets dx[i] += float32(dy[i] * p * x[i]^(p-1)), the product
+// taken in float64; for p = 0 it adds nothing.
+func PowBackward(dx, dy, x []float32, p float32) {
+	pp := float64(p)
+	elementwiseBack("PowBackward", dx, dy, x, func(dx, dy, x []float32) {
+		if pp == 0 { // x^0 is constant, also at x = 0 (as PyTorch)
+			return
+		}
+		for i, g := range dy {
+			dx[i] += float32(float64(g) * pp * math.Pow(float64(x[i]), pp-1))
+		}
+	})
+}
+
+// Clamp sets dst[i] = min(max(x[i], lo), hi) with Go's min and max (hi wins
+// when lo > hi; NaN stays NaN).
+func Clamp(dst, x []float32, lo, hi float32) {
+	elementwiseMap("Clamp", dst, x, func(d, x []float32) {
+		for i, v := range x {
+			d[i] = min(max(v, lo), hi)
+		}
+	})
+}
+
+// ClampBackward sets dx[i] += dy[i] where lo <= x[i] <= hi (bounds
+// included).
+func ClampBackward(dx, dy, x []float32, lo, hi float32) {
+	elementwiseBack("ClampBackward", dx, dy, x, func(dx, dy, x []float32) {
+		for i, g := range dy {
+			if v := x[i]; v >= lo && v <= hi {
+				dx[i] += g
+			}
+		}
+	})
+}
+
+// ReLU sets dst[i] = max(x[i], 0) with Go's max (NaN stays NaN, -0 gives 0).
+func ReLU(dst, x []float32) {
+	elementwiseMap("ReLU", dst, x, func(d, x []float32) {
+		for i, v := range x {
+			d[i] = max(v, 0)
+		}
+	})
+}
+
+// ReLUBackward sets dx[i] += dy[i] where y[i] > 0, for y = relu(x).
+func ReLUBackward(dx, dy, y []float32) {
+	elementwiseBack("ReLUBackward", dx, dy, y, func(dx, dy, y []float32) {
+		for i, g := range dy {
+			if y[i] > 0 {
+				dx[i] += g
+			}
+		}
+	})
+}
+
+// ReLU6 sets dst[i] = min(max(x[i], 0), 6) with Go's min and max (NaN stays
+// NaN).
+func ReLU6(dst, x []float32) {
+	elementwiseMap("ReLU6", dst, x, func(d, x []float32) {
+		for i, v := range x {
+			d[i] = min(max(v, 0), 6)
+		}
+	})
+}
+
+// ReLU6Backward sets dx[i] += dy[i] where 0 < x[i] < 6 (bounds excluded).
+func ReLU6Backward(dx, dy, x []float32) {
+	elementwiseBack("ReLU6Backward", dx, dy, x, func(dx, dy, x []float32) {
+		for i, g := range dy {
+			if v := x[i]; v > 0 && v < 6 {
+				dx[i] += g
+			}
+		}
+	})
+}
+
+// elementwiseSigmoid is 1/(1+e^-x) in float64, in the form whose exponential
+// cannot overflow: e^x/(1+e^x) for x < 0.
+func elementwiseSigmoid(x float64) float64 {
+	if x >= 0 {
+		return 1 / (1 + math.Exp(-x))
+	}
+	e := math.Exp(x)
+	return e / (1 + e)
+}
+
+// Sigmoid sets dst[i] = 1/(1+exp(-x[i])), computed in float64 without
+// overflow for any x.
+func Sigmoid(dst, x []float32) {
+	elementwiseMap("Sigmoid", dst, x, func(d, x []float32) {
+		for i, v := range x {
+			d[i] = float32(elementwiseSigmoid(float64(v)))
+		}
+	})
+}
+
+// SigmoidBackward sets dx[i] += dy[i] * (1 - y[i]) * y[i], for y = sigmoid(x).
+func SigmoidBackward(dx, dy, y []float32) {
+	elementwiseBack("SigmoidBackward", dx, dy, y, func(dx, dy, y []float32) {
+		for i, g := range dy {
+			dx[i] += g * (1 - y[i]) * y[i]
+		}
+	})
+}
+
+// Tanh sets dst[i] = float32(math.Tanh(float64(x[i]))).
+func Tanh(dst, x []float32) {
+	elementwiseMap("Tanh", dst, x, func(d, x []float32) {
+		for i, v := range x {
+			d[i] = float32(math.Tanh(float64(v)))
+		}
+	})
+}
+
+// TanhBackward sets dx[i] += dy[i] * (1 - y[i]*y[i]), for y = tanh(x).
+func TanhBackward(dx, dy, y []float32) {
+	elementwiseBack("TanhBackward", dx, dy, y, func(dx, dy, y []float32) {
+		for i, g := range dy {
+			dx[i] += g * (1 - y[i]*y[i])
+		}
+	})
+}
+
+// SiLU sets dst[i] = x[i] * sigmoid(x[i]), computed in float64 without
+// overflow for any x.
+func SiLU(dst, x []float32) {
+	elementwiseMap("SiLU", dst, x, func(d, x []float32) {
+		for i, v := range x {
+			xv := float64(v)
+			d[i] = float32(xv * elementwiseSigmoid(xv))
+		}
+	})
+}
+
+// SiLUBackward sets dx[i] += dy[i] * s * (1 + x[i]*(1-s)) with
+// s = sigmoid(x[i]), computed in float64.
+func SiLUBackward(dx, dy, x []float32) {
+	elementwiseBack("SiLUBackward", dx, dy, x, func(dx, dy, x []float32) {
+		for i, g := range dy {
+			xv := float64(x[i])
+			s := elementwiseSigmoid(xv)
+			dx[i] += float32(float64(g) * s * (1 + xv*(1-s)))
+		}
+	})
+}
+
+// HardSwish sets dst[i] = x[i] * min(max(x[i]+3, 0), 6) / 6 in float32, in
+// PyTorch's order of operations.
+func HardSwish(dst, x []float32) {
+	elementwiseMap("HardSwish", dst, x, func(d, x []float32) {
+		for i, v := range x {
+			r := min(max(v+3, 0), 6)
+			d[i] = v * r / 6
+		}
+	})
+}
+
+// HardSwishBackward adds PyTorch's hardswish derivative times dy[i] to dx[i]:
+// 0 for x < -3, x/3 + 1/2 for -3 <= x <= 3 (so -1/2 at -3 and 3/2 at 3), 1
+// for x > 3.
+func HardSwishBackward(dx, dy, x []float32) {
+	elementwiseBack("HardSwishBackward", dx, dy, x, func(dx, dy, x []float32) {
+		for i, g := range dy {
+			switch v := x[i]; {
+			case v < -3:
+			case v <= 3:
+				dx[i] += g * (v/3 + 0.5)
+			default:
+				dx[i] += g
+			}
+		}
+	})
+}
+
+// HardSigmoid sets dst[i] = min(max(x[i]+3, 0), 6) / 6 in float32.
+func HardSigmoid(dst, x []float32) {
+	elementwiseMap("HardSigmoid", dst, x, func(d, x []float32) {
+		for i, v := range x {
+			d[i] = min(max(v+3, 0), 6) / 6
+		}
+	})
+}
+
+// HardSigmoidBackward sets dx[i] += dy[i] / 6 where -3 < x[i] < 3 (bounds
+// excluded).
+func HardSigmoidBackward(dx, dy, x []float32) {
+	elementwiseBack("HardSigmoidBackward", dx, dy, x, func(dx, dy, x []float32) {
+		for i, g := range dy {
+			if v := x[i]; v > -3 && v < 3 {
+				dx[i] += g * (1.0 / 6)
+			}
+		}
+	})
+}
+
+// GELU sets dst[i] = x * (1 + erf(x/√2)) / 2 for x = x[i], computed in
+// float64 with math.Erf.
+func GELU(dst, x []float32) {
+	elementwiseMap("GELU", dst, x, func(d, x []float32) {
+		for i, v := range x {
+			xv := float64(v)
+			d[i] = float32(0.5 * xv * (1 + math.Erf(xv*(1/math.Sqrt2))))
+		}
+	})
+}
+
+// GELUBackward sets dx[i] += dy[i] * (Φ(x) + x·φ(x)) for x = x[i], with Φ
+// and φ the standard normal CDF and density, computed in float64.
+func GELUBackward(dx, dy, x []float32) {
+	const invSqrt2Pi = 0.3989422804014327 // 1/√(2π)
+	elementwiseBack("GELUBackward", dx, dy, x, func(dx, dy, x []float32) {
+		for i, g := range dy {
+			xv := float64(x[i])
+			cdf := 0.5 * (1 + math.Erf(xv*(1/math.Sqrt2)))
+			pdf := invSqrt2Pi * math.Exp(-0.5*xv*xv)
+			dx[i] += float32(float64(g) * (cdf + xv*pdf))
+		}
+	})
+}
+
+// Constants of the tanh approximation of GELU.
+const (
+	elementwiseGELUBeta  = 0.7978845608028654 // √(2/π)
+	elementwiseGELUKappa = 0.044715
+)
+
+// GELUTanh sets dst[i] = x/2 * (1 + tanh(√(2/π)·(x + 0.044715·x³))) for
+// x = x[i], computed in float64 with math.Tanh.
+func GELUTanh(dst, x []float32) {
+	elementwiseMap("GELUTanh", dst, x, func(d, x []float32) {
+		for i, v := range x {
+			xv := float64(v)
+			inner := elementwiseGELUBeta * (xv + elementwiseGELUKappa*xv*xv*xv)
+			d[i] = float32(0.5 * xv * (1 + math.Tanh(inner)))
+		}
+	})
+}
+
+// GELUTanhBackward sets dx[i] += dy[i] times the derivative of GELUTanh at
+// x[i], (1+t)/2 + x/2·(1-t²)·√(2/π)·(1 + 3·0.044715·x²) with
+// t = tanh(√(2/π)·(x + 0.044715·x³)), computed in float64.
+func GELUTanhBackward(dx, dy, x []float32) {
+	elementwiseBack("GELUTanhBackward", dx, dy, x, func(dx, dy, x []float32) {
+		for i, g := range dy {
+			xv := float64(x[i])
+			x2 := xv * xv
+			t := math.Tanh(elementwiseGELUBeta * (xv + elementwiseGELUKappa*x2*xv))
+			d := 0.5*(1+t) + 0.5*xv*(1-t*t)*elementwiseGELUBeta*(1+3*elementwiseGELUKappa*x2)
+			dx[i] += float32(float64(g) * d)
+		}
+	})
+}

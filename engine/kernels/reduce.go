@@ -1,0 +1,162 @@
+package kernels
+
+import "fmt"
+
+// Reductions over groups. Output o reduces the group of elements
+// x[base[o]+d] for d in offs, taken in the order of offs: a reduction over any
+// set of axes of a row-major tensor is base = the offsets of the kept
+// coordinates and offs = the offsets of the reduced ones. Outputs are split
+// across goroutines, a group never is, so results are bit-identical for any
+// GOMAXPROCS. Backward kernels ACCUMULATE into dx; their groups must not
+// overlap.
+
+// elementwiseReduceGrain returns how many groups of size n are worth a goroutine.
+func elementwiseReduceGrain(n int) int { return max(1, 16384/max(n, 1)) }
+
+// elementwiseReduceCheck panics unless every per-group slice has one element
+// per group.
+func elementwiseReduceCheck(name string, base []int, perGroup ...[]float32) {
+	for _, o := range perGroup {
+		if len(o) != len(base) {
+			panic(fmt.Sprintf("kernels: %s: %d groups but %d per-group values", name, len(base), len(o)))
+		}
+	}
+}
+
+// ReduceSum sums each group in float32, in the order of offs:
+//
+//	for o := range base {
+//		var s float32
+//		for _, d := range offs {
+//			s += x[base[o]+d]
+//		}
+//		out[o] = s
+//	}
+func ReduceSum(out, x []float32, base, offs []int) {
+	elementwiseReduceCheck("ReduceSum", base, out)
+	ParallelFor(len(base), elementwiseReduceGrain(len(offs)), func(lo, hi int) {
+		for o := lo; o < hi; o++ {
+			b := base[o]
+			var s float32
+			for _, d := range offs {
+				s += x[b+d]
+			}
+			out[o] = s
+		}
+	})
+}
+
+// ReduceSumBackward spreads each output gradient over its group (the
+// adjoint of ReduceSum, scaled):
+//
+//	for o := range base {
+//		for _, d := range offs {
+//			dx[base[o]+d] += g[o] * scale
+//		}
+//	}
+func ReduceSumBackward(dx, g []float32, base, offs []int, scale float32) {
+	elementwiseReduceCheck("ReduceSumBackward", base, g)
+	ParallelFor(len(base), elementwiseReduceGrain(len(offs)), func(lo, hi int) {
+		for o := lo; o < hi; o++ {
+			b, v := base[o], g[o]*scale
+			for _, d := range offs {
+				dx[b+d] += v
+			}
+		}
+	})
+}
+
+// ReduceMax sets out[o] to the largest element of group o and arg[o] to the
+// index in x of the first element (in the order of offs) that holds it. A NaN
+// in a group wins, as in torch.amax:
+//
+//	for o := range base {
+//		arg[o] = base[o] + offs[0]
+//		for _, d := range offs[1:] {
+//			if v, m := x[base[o]+d], x[arg[o]]; v > m || (v != v && m == m) {
+//				arg[o] = base[o] + d
+//			}
+//		}
+//		out[o] = x[arg[o]]
+//	}
+//
+// Groups must not be empty.
+func ReduceMax(out []float32, arg []int, x []float32, base, offs []int) {
+	elementwiseReduceCheck("ReduceMax", base, out)
+	if len(arg) != len(base) {
+		panic(fmt.Sprintf("kernels: ReduceMax: %d groups but %d argmax slots", len(base), len(arg)))
+	}
+	if len(offs) == 0 && len(base) > 0 {
+		panic("kernels: ReduceMax: empty groups")
+	}
+	ParallelFor(len(base), elementwiseReduceGrain(len(offs)), func(lo, hi int) {
+		for o := lo; o < hi; o++ {
+			b := base[o]
+			a := b + offs[0]
+			m := x[a]
+			for _, d := range offs[1:] {
+				if v := x[b+d]; v > m || (v != v && m == m) {
+					a, m = b+d, v
+				}
+			}
+			arg[o], out[o] = a, m
+		}
+	})
+}
+
+// ReduceVariance computes each group's mean and its sum of squared
+// deviations from the mean divided by div, in two passes in float32:
+//
+//	for o := range base {
+//		var s float32
+//		for _, d := range offs {
+//			s += x[base[o]+d]
+//		}
+//		mean[o] = s / float32(len(offs))
+//		var q float32
+//		for _, d := range offs {
+//			e := x[base[o]+d] - mean[o]
+//			q += e * e
+//		}
+//		out[o] = q / div
+//	}
+func ReduceVariance(out, mean, x []float32, base, offs []int, div float32) {
+	elementwiseReduceCheck("ReduceVariance", base, out, mean)
+	n := float32(len(offs))
+	ParallelFor(len(base), elementwiseReduceGrain(2*len(offs)), func(lo, hi int) {
+		for o := lo; o < hi; o++ {
+			b := base[o]
+			var s float32
+			for _, d := range offs {
+				s += x[b+d]
+			}
+			m := s / n
+			var q float32
+			for _, d := range offs {
+				e := x[b+d] - m
+				q += e * e
+			}
+			mean[o], out[o] = m, q/div
+		}
+	})
+}
+
+// ReduceVarianceBackward is the adjoint of ReduceVariance for
+// scale = 2/div:
+//
+//	for o := range base {
+//		for _, d := range offs {
+//			dx[base[o]+d] += scale * g[o] * (x[base[o]+d] - mean[o])
+//		}
+//	}
+func ReduceVarianceBackward(dx, g, x, mean []float32, base, offs []int, scale float32) {
+	elementwiseReduceCheck("ReduceVarianceBackward", base, g, mean)
+	ParallelFor(len(base), elementwiseReduceGrain(len(offs)), func(lo, hi int) {
+		for o := lo; o < hi; o++ {
+			b, v, m := base[o], scale*g[o], mean[o]
+			for _, d := range offs {
+				dx[b+d] += v * (x[b+d] - m)
+			}
+		}
+	})
+}

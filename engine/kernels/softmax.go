@@ -1,0 +1,110 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+)
+
+// Softmax kernels work along the middle axis of x viewed as [outer, n, inner]:
+// row (o, i) is x[(o*n+k)*inner+i] for k = 0..n-1. Rows are split across
+// goroutines, a row never is. Sums run in float32 in order of k; exp and log
+// go through float64 math and round to float32.
+
+// elementwiseSoftmaxRows checks the sizes and calls row(start) for the first
+// element of every row, in parallel over rows.
+func elementwiseSoftmaxRows(name string, outer, n, inner int, row func(start int), slices ...[]float32) {
+	if outer < 0 || n < 0 || inner < 0 {
+		panic(fmt.Sprintf("kernels: %s: negative size outer=%d n=%d inner=%d", name, outer, n, inner))
+	}
+	for _, s := range slices {
+		if len(s) != outer*n*inner {
+			panic(fmt.Sprintf("kernels: %s: slice of %d elements for outer=%d n=%d inner=%d", name, len(s), outer, n, inner))
+		}
+	}
+	if n == 0 {
+		return
+	}
+	ParallelFor(outer*inner, max(1, 4096/n), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			row(r/inner*n*inner + r%inner)
+		}
+	})
+}
+
+// Softmax sets each row of dst to the softmax of the row of x, shifted by the
+// row's maximum m so that no exponential overflows:
+//
+//	e[k] = float32(exp(x[k] - m)),  s = Σ_k e[k],  dst[k] = e[k] / s
+func Softmax(dst, x []float32, outer, n, inner int) {
+	elementwiseSoftmaxRows("Softmax", outer, n, inner, func(b int) {
+		end := b + n*inner
+		m := x[b]
+		for j := b + inner; j < end; j += inner {
+			m = max(m, x[j])
+		}
+		var s float32
+		for j := b; j < end; j += inner {
+			e := float32(math.Exp(float64(x[j] - m)))
+			dst[j] = e
+			s += e
+		}
+		for j := b; j < end; j += inner {
+			dst[j] /= s
+		}
+	}, dst, x)
+}
+
+// LogSoftmax sets each row of dst to the log-softmax of the row of x:
+//
+//	m = max_k x[k],  s = Σ_k float32(exp(x[k] - m)),  dst[k] = (x[k] - m) - float32(log(s))
+func LogSoftmax(dst, x []float32, outer, n, inner int) {
+	elementwiseSoftmaxRows("LogSoftmax", outer, n, inner, func(b int) {
+		end := b + n*inner
+		m := x[b]
+		for j := b + inner; j < end; j += inner {
+			m = max(m, x[j])
+		}
+		var s float32
+		for j := b; j < end; j += inner {
+			s += float32(math.Exp(float64(x[j] - m)))
+		}
+		ls := float32(math.Log(float64(s)))
+		for j := b; j < end; j += inner {
+			dst[j] = (x[j] - m) - ls
+		}
+	}, dst, x)
+}
+
+// SoftmaxBackward accumulates the gradient of Softmax, given its output y
+// and output gradient dy, row by row:
+//
+//	s = Σ_k dy[k]*y[k],  dx[k] += y[k] * (dy[k] - s)
+func SoftmaxBackward(dx, dy, y []float32, outer, n, inner int) {
+	elementwiseSoftmaxRows("SoftmaxBackward", outer, n, inner, func(b int) {
+		end := b + n*inner
+		var s float32
+		for j := b; j < end; j += inner {
+			s += dy[j] * y[j]
+		}
+		for j := b; j < end; j += inner {
+			dx[j] += y[j] * (dy[j] - s)
+		}
+	}, dx, dy, y)
+}
+
+// LogSoftmaxBackward accumulates the gradient of LogSoftmax, given its output
+// y and output gradient dy, row by row:
+//
+//	s = Σ_k dy[k],  dx[k] += dy[k] - float32(exp(y[k])) * s
+func LogSoftmaxBackward(dx, dy, y []float32, outer, n, inner int) {
+	elementwiseSoftmaxRows("LogSoftmaxBackward", outer, n, inner, func(b int) {
+		end := b + n*inner
+		var s float32
+		for j := b; j < end; j += inner {
+			s += dy[j]
+		}
+		for j := b; j < end; j += inner {
+			dx[j] += dy[j] - float32(math.Exp(float64(y[j])))*s
+		}
+	}, dx, dy, y)
+}
