@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/diff/fd"
@@ -268,4 +269,33 @@ func ExampleTape_MACs() {
 	y := tp.Linear(x, w, nil)
 	fmt.Println(y.Shape(), tp.MACs())
 	// Output: [8 197 576] 174292992
+}
+
+// TestOpTableCoversRequiredOps holds the table to the list of ops the
+// foundation promises: a missing op is a failing test, not a silent gap.
+func TestOpTableCoversRequiredOps(t *testing.T) {
+	golden := loadGolden(t)
+	for _, want := range requiredOps {
+		rows, fd, gold := 0, 0, 0
+		for _, c := range opTable() {
+			if !strings.HasPrefix(c.name, want) {
+				continue
+			}
+			rows++
+			if c.noFD == "" {
+				fd++
+			}
+			if _, ok := golden[c.name]; ok {
+				gold++
+			}
+		}
+		switch {
+		case rows == 0:
+			t.Errorf("no op table row for %q", want)
+		case fd == 0:
+			t.Errorf("%q: no row is checked by finite differences", want)
+		case gold == 0 && want != "dropout/" && want != "droppath/":
+			t.Errorf("%q: no row has a PyTorch golden", want)
+		}
+	}
 }

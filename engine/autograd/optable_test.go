@@ -108,3 +108,24 @@ func distinct(rng *rand.Rand, i int, shape []int) *tensor.Tensor {
 	}
 	return t
 }
+
+// requiredOps are the ops the foundation must provide (the zoo and the
+// training methods need each), as prefixes of op table row names. Every one
+// must have a row that is checked against its reference, finite differences
+// (unless the row says why not) and, where PyTorch has the op, a golden.
+var requiredOps = []string{
+	"matmul/2d", "matmul/batched", "matmul/broadcast", "linear/",
+	"add/", "sub/", "mul/", "div/",
+	"sum/", "mean/", "max/", "var/",
+	"reshape/", "flatten/", "permute/", "transpose/", "expand/", "concat/", "split/",
+	"slice/", "pad/", "roll/", "gather/", "index_select/",
+	"exp/", "log/", "sqrt/", "pow/", "abs/", "clamp/", "neg/", "scale/", "addscalar/",
+	"relu/", "relu6/", "sigmoid/", "tanh/", "silu/", "hardswish/", "hardsigmoid/",
+	"gelu/", "gelutanh/", "softmax/", "logsoftmax/",
+	"conv/3x3", "conv/tfsame", "conv/dilation", "conv/groups", "conv/1x1", "depthwise/",
+	"maxpool/", "avgpool/3x3_s1_p1_incl", "avgpool/3x3_s1_p1_excl", "adaptiveavgpool/", "globalavgpool/",
+	"batchnorm/train", "batchnorm/eval", "layernorm/", "affine/",
+	"dropout/", "droppath/",
+	"resize/bilinear", "resize/bicubic",
+	"window/partition", "window/reverse",
+}

@@ -25,7 +25,7 @@ def eval_state(c):
     return -0.25 + 0.125 * ch, 0.5 + 0.25 * ch
 
 
-def bn(name, shape, affine, train, momentum, eps):
+def bn(name, shape, affine, train, momentum, eps, note=""):
     g = gen(name)
     c = shape[1]
     inputs = [randn(g, *shape)]
@@ -39,14 +39,15 @@ def bn(name, shape, affine, train, momentum, eps):
             rm, rv = eval_state(c)
         return F.batch_norm(x, rm, rv, w, b, training=train, momentum=momentum, eps=eps)
 
-    cases.append(case(name, fn, inputs))
+    cases.append(case(name, fn, inputs, note=note))
 
 
 bn("batchnorm/train1d_affine", (3, 4, 5), True, True, 0.1, 1e-5)
 bn("batchnorm/train1d", (3, 4, 5), False, True, 0.1, 1e-5)
 bn("batchnorm/train2d_affine", (2, 3, 4, 5), True, True, 0.1, 1e-5)
 bn("batchnorm/train2d", (2, 3, 4, 5), False, True, 0.1, 1e-5)
-bn("batchnorm/train_nc_tf", (5, 3), True, True, 0.01, 1e-3)
+bn("batchnorm/train_nc_tf", (5, 3), True, True, 0.01, 1e-3,
+   note="TF/Keras BN momentum (decay) 0.99 is PyTorch momentum 0.01; eps 1e-3 as timm's tf_ EfficientNets")
 bn("batchnorm/train_batch1", (1, 2, 3, 3), True, True, 0.1, 1e-5)
 bn("batchnorm/eval_affine", (1, 3, 2, 2), True, False, 0.1, 1e-5)
 bn("batchnorm/eval", (2, 4, 3), False, False, 0.1, 1e-3)
