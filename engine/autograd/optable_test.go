@@ -40,6 +40,7 @@ func opTable() []opCase {
 		elementwiseCases, reduceCases,
 		convCases, poolCases, resizeCases,
 		normCases, stochasticCases,
+		attentionCases,
 	} {
 		all = append(all, g...)
 	}
@@ -128,4 +129,5 @@ var requiredOps = []string{
 	"dropout/", "droppath/",
 	"resize/bilinear", "resize/bicubic",
 	"window/partition", "window/reverse",
+	"attention/",
 }
