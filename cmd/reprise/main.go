@@ -4,6 +4,7 @@
 //	reprise data                 where the datasets are, and whether they are complete
 //	reprise replicate PAPER      train and check a paper (arrives with the harness)
 //	reprise version              build, kernel path and machine
+//	reprise zoo list|show        the model registry: counts and published numbers
 package main
 
 import (
@@ -45,6 +46,7 @@ commands:
   data        show where MNIST and Fashion-MNIST are found, and whether they are complete
   replicate   replicate a paper: reprise replicate PAPER (not yet available)
   version     print the build, the kernel path and the machine
+  zoo         list the models (zoo list [GLOB]) or show one stage by stage (zoo show NAME)
 `
 
 func run(args []string, stdout, stderr io.Writer) error {
@@ -62,6 +64,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return runReplicate(args[1:], stdout, stderr)
 	case "version":
 		return runVersion(args[1:], stdout, stderr)
+	case "zoo":
+		return runZoo(args[1:], stdout, stderr)
 	}
 	fmt.Fprint(stderr, usage)
 	return usageError{fmt.Sprintf("unknown command %q", args[0])}
@@ -77,14 +81,30 @@ func newFlags(name string, stderr io.Writer, help string) *flag.FlagSet {
 	return fs
 }
 
+// parse parses args with flags and positional arguments in any order
+// ("zoo list 'vit_*' --format csv" as well as "--format csv 'vit_*'");
+// "--" ends the flags.
 func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil
+			}
+			return usageError{err.Error()}
 		}
-		return usageError{err.Error()}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if i := len(args) - len(rest); i > 0 && args[i-1] == "--" {
+			pos = append(pos, rest...)
+			break
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
 	}
-	return nil
+	return fs.Parse(append([]string{"--"}, pos...))
 }
 
 func runData(args []string, stdout, stderr io.Writer) error {

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 
@@ -43,7 +44,8 @@ func (t Table) render(w io.Writer, r tw.Renderer) error {
 			align[c] = tw.AlignRight
 		}
 	}
-	tbl := tablewriter.NewTable(w,
+	var buf bytes.Buffer
+	tbl := tablewriter.NewTable(&buf,
 		tablewriter.WithRenderer(r),
 		tablewriter.WithHeaderAutoFormat(tw.Off),
 		tablewriter.WithRowAutoWrap(tw.WrapNone),
@@ -59,7 +61,11 @@ func (t Table) render(w io.Writer, r tw.Renderer) error {
 	if err := tbl.Render(); err != nil {
 		return fmt.Errorf("render: %w", err)
 	}
-	return nil
+	if b := buf.Bytes(); len(b) > 0 && b[len(b)-1] != '\n' {
+		buf.WriteByte('\n')
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
 }
 
 func anySlice(s []string) []any {
