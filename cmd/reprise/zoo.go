@@ -116,10 +116,10 @@ func zooList(glob, format string, w io.Writer) error {
 		pub, dp, dm := "", "", ""
 		if r.ParamsMPub != nil {
 			pub = fmt.Sprintf("%sM / %s (%s)", optf(r.ParamsMPub), optf(r.GMACsPub), r.PublishedSrc)
-			dp = fmt.Sprintf("%+.1f%%", 100*(float64(r.Params)/1e6 / *r.ParamsMPub-1))
+			dp = fmt.Sprintf("%+.1f%%", 100*(float64(r.Params)/1e6 / *r.ParamsMPub - 1))
 		}
 		if r.GMACsPub != nil {
-			dm = fmt.Sprintf("%+.1f%%", 100*(float64(r.MACs)/1e9 / *r.GMACsPub-1))
+			dm = fmt.Sprintf("%+.1f%%", 100*(float64(r.MACs)/1e9 / *r.GMACsPub - 1))
 		}
 		top1 := optf(r.Top1Paper)
 		if r.Twin {
