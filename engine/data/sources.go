@@ -107,3 +107,37 @@ func CheckIDXDir(dir string) error {
 	}
 	return nil
 }
+
+// Load returns the train and test splits of a named dataset:
+//
+//	mnist          the GoMNIST module's files (dir overrides the location)
+//	fashion-mnist  Debian's dataset-fashion-mnist (dir overrides the location)
+//	cifar10        the binary batches in dir (required)
+//	synthetic      a seeded, learnable 28x28 grey set (tests and smoke runs)
+func Load(name, dir string) (train, test *Dataset, err error) {
+	switch name {
+	case "mnist":
+		if dir == "" {
+			if dir, err = MNISTDir(); err != nil {
+				return nil, nil, err
+			}
+		}
+		return ReadIDXDir("mnist", dir)
+	case "fashion-mnist":
+		if dir == "" {
+			dir = FashionMNISTDir
+		}
+		if err := CheckIDXDir(dir); err != nil {
+			return nil, nil, fmt.Errorf("%w: install Debian's dataset-fashion-mnist (make data), or pass the folder", err)
+		}
+		return ReadIDXDir("fashion-mnist", dir)
+	case "cifar10":
+		if dir == "" {
+			return nil, nil, fmt.Errorf("data: cifar10 has no default location: pass the folder holding data_batch_1.bin ... test_batch.bin")
+		}
+		return ReadCIFAR10(dir)
+	case "synthetic":
+		return Synthetic(2000, 10, 1, 28, 28, 1), Synthetic(500, 10, 1, 28, 28, 2), nil
+	}
+	return nil, nil, fmt.Errorf("data: unknown dataset %q (known: mnist, fashion-mnist, cifar10, synthetic)", name)
+}
