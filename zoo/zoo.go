@@ -14,12 +14,18 @@ import (
 	"github.com/reprise-ml/reprise/engine/nn"
 	"github.com/reprise-ml/reprise/engine/tensor"
 	"github.com/reprise-ml/reprise/zoo/arch"
+	"github.com/reprise-ml/reprise/zoo/mixer"
+	"github.com/reprise-ml/reprise/zoo/nasnet"
 	"github.com/reprise-ml/reprise/zoo/resnet"
+	"github.com/reprise-ml/reprise/zoo/swin"
 )
 
 // families lists every family package's variants.
 var families = [][]arch.Variant{
+	mixer.Variants(),
+	nasnet.Variants(),
 	resnet.Variants(),
+	swin.Variants(),
 }
 
 //go:embed published.csv

@@ -115,7 +115,11 @@ func zooList(glob, format string, w io.Writer) error {
 	for _, r := range rows {
 		pub, dp, dm := "", "", ""
 		if r.ParamsMPub != nil {
-			pub = fmt.Sprintf("%sM / %s (%s)", optf(r.ParamsMPub), optf(r.GMACsPub), r.PublishedSrc)
+			g := optf(r.GMACsPub)
+			if g == "" {
+				g = "-"
+			}
+			pub = fmt.Sprintf("%sM / %s (%s)", optf(r.ParamsMPub), g, r.PublishedSrc)
 			dp = fmt.Sprintf("%+.1f%%", 100*(float64(r.Params)/1e6 / *r.ParamsMPub - 1))
 		}
 		if r.GMACsPub != nil {
