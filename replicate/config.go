@@ -38,7 +38,7 @@ type TrainConfig struct {
 	Aug            data.AugConfig `json:"aug"`
 	Repeats        int            `json:"repeats,omitempty"` // repeated augmentation
 
-	Distill      string  `json:"distill"`       // none, soft, hard
+	Distill      string  `json:"distill"` // none, soft, hard
 	DistillTau   float32 `json:"distill_tau,omitempty"`
 	DistillAlpha float32 `json:"distill_lambda,omitempty"`
 	Teacher      string  `json:"teacher,omitempty"` // experiment whose best checkpoint teaches

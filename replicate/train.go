@@ -64,8 +64,8 @@ type EpochLog struct {
 	TrainLoss float64 `json:"train_loss"`
 	LR        float64 `json:"lr"`
 	Val       Metrics `json:"val"`
-	Seconds   float64 `json:"seconds"`    // wall time of the epoch (not part of the result's bits)
-	ImgPerSec float64 `json:"img_per_s"`  // training throughput
+	Seconds   float64 `json:"seconds"`   // wall time of the epoch (not part of the result's bits)
+	ImgPerSec float64 `json:"img_per_s"` // training throughput
 	Resumed   bool    `json:"resumed,omitempty"`
 }
 
