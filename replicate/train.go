@@ -76,6 +76,7 @@ type Result struct {
 	Seed         uint64      `json:"seed"`
 	Hash         string      `json:"hash"`
 	Params       int64       `json:"params"`
+	TrainImages  int         `json:"train_images"`
 	Epochs       []EpochLog  `json:"epochs"`
 	BestEpoch    int         `json:"best_epoch"`
 	Val          Metrics     `json:"val"`  // at the best epoch
@@ -341,7 +342,7 @@ func Train(spec RunSpec) (*Result, error) {
 	for _, h := range history[:resumedAt] {
 		prov.WallSeconds += h.Seconds
 	}
-	r := &Result{Name: spec.Name, Config: cfg, Seed: spec.Seed, Hash: hash, Params: nn.CountParams(m.Params, ""), Epochs: history,
+	r := &Result{Name: spec.Name, Config: cfg, Seed: spec.Seed, Hash: hash, Params: nn.CountParams(m.Params, ""), TrainImages: len(spec.Data.TrainIdx), Epochs: history,
 		BestEpoch: cur.BestEpoch, Val: history[cur.BestEpoch].Val, Test: tm, StoppedEarly: cur.Stopped, Notice: spec.Data.Notice, Provenance: prov}
 	if err := writeJSON(resultPath, r); err != nil {
 		return nil, err

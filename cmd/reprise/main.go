@@ -2,7 +2,8 @@
 // packages that do the work.
 //
 //	reprise data                 where the datasets are, and whether they are complete
-//	reprise replicate PAPER      train and check a paper (arrives with the harness)
+//	reprise replicate PAPER      train a paper's experiments, check its claims, write its report
+//	reprise report [PAPER]       regenerate reports from saved runs
 //	reprise version              build, kernel path and machine
 //	reprise zoo list|show        the model registry: counts and published numbers
 package main
@@ -44,7 +45,8 @@ const usage = `usage: reprise <command> [flags]
 
 commands:
   data        show where MNIST and Fashion-MNIST are found, and whether they are complete
-  replicate   replicate a paper: reprise replicate PAPER (not yet available)
+  replicate   replicate a paper: reprise replicate PAPER [--budget smoke|quick|full] [--seeds 0,1,2]
+  report      regenerate a paper's report from its saved runs: reprise report [PAPER]
   version     print the build, the kernel path and the machine
   zoo         list the models (zoo list [GLOB]) or show one stage by stage (zoo show NAME)
 `
@@ -66,6 +68,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return runVersion(args[1:], stdout, stderr)
 	case "zoo":
 		return runZoo(args[1:], stdout, stderr)
+	case "report":
+		return runReport(args[1:], stdout, stderr)
 	}
 	fmt.Fprint(stderr, usage)
 	return usageError{fmt.Sprintf("unknown command %q", args[0])}
@@ -133,17 +137,6 @@ func runData(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("datasets missing: %s", strings.Join(missing, ", "))
 	}
 	return nil
-}
-
-func runReplicate(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("replicate", stderr, "usage: reprise replicate PAPER\n")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return usageError{"replicate takes one paper name, e.g. reprise replicate deit"}
-	}
-	return fmt.Errorf("replicate %s: not yet available: the training harness and the paper recipes have not landed yet (the engine's ops and autograd have); see README.md, Status", fs.Arg(0))
 }
 
 func runVersion(args []string, stdout, stderr io.Writer) error {

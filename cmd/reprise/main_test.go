@@ -16,14 +16,22 @@ func TestUnknownCommandIsUsageError(t *testing.T) {
 	}
 }
 
-func TestReplicateSaysNotYetAvailable(t *testing.T) {
+func TestReplicateUsageErrors(t *testing.T) {
 	var out, errb bytes.Buffer
-	err := run([]string{"replicate", "deit"}, &out, &errb)
-	if err == nil || !strings.Contains(err.Error(), "not yet available") || !strings.Contains(err.Error(), "deit") {
-		t.Fatalf("err=%v", err)
-	}
-	if err := run([]string{"replicate"}, &out, &errb); !errors.As(err, new(usageError)) {
-		t.Fatalf("replicate without a paper: %v", err)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"replicate"}, "deit"},
+		{[]string{"replicate", "alexnet"}, "unknown paper"},
+		{[]string{"replicate", "deit", "--budget", "huge"}, "budget"},
+		{[]string{"replicate", "deit", "--seeds", "1,x"}, "--seeds"},
+		{[]string{"report", "deit", "--budget", "tiny"}, "budget"},
+	} {
+		err := run(c.args, &out, &errb)
+		if !errors.As(err, new(usageError)) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: %v", c.args, err)
+		}
 	}
 }
 
