@@ -1,6 +1,9 @@
 package kernels
 
-import "fmt"
+import (
+	"fmt"
+	"sync"
+)
 
 // Geom2d is the geometry of a 2-D sliding window (a convolution or a pooling
 // window) over planes of H×W values stored row-major. The window has KH×KW
@@ -205,6 +208,16 @@ func DepthwiseConv2d(g Geom2d, n, c, mult int, x, w, bias, y []float32) {
 	if bias != nil {
 		convCheckLen("DepthwiseConv2d bias", bias, o)
 	}
+	if dwFast() {
+		dwConvFast(g, n, c, mult, x, w, bias, y)
+		return
+	}
+	dwConvGeneric(g, n, c, mult, x, w, bias, y)
+}
+
+// dwConvGeneric is the pure-Go DepthwiseConv2d, tap by tap over rows.
+func dwConvGeneric(g Geom2d, n, c, mult int, x, w, bias, y []float32) {
+	o, hw, ohw, kk := c*mult, g.H*g.W, g.OH*g.OW, g.KH*g.KW
 	ParallelFor(n*o, convGrain(kk*ohw), func(lo, hi int) {
 		for p := lo; p < hi; p++ {
 			b, oc := p/o, p%o
@@ -278,6 +291,16 @@ func DepthwiseConv2dBackwardInput(g Geom2d, n, c, mult int, gy, w, gx []float32)
 	convCheckLen("DepthwiseConv2dBackwardInput gy", gy, n*o*ohw)
 	convCheckLen("DepthwiseConv2dBackwardInput w", w, o*kk)
 	convCheckLen("DepthwiseConv2dBackwardInput gx", gx, n*c*hw)
+	if dwFast() {
+		dwBackInputFast(g, n, c, mult, gy, w, gx)
+		return
+	}
+	dwBackInputGeneric(g, n, c, mult, gy, w, gx)
+}
+
+// dwBackInputGeneric is the pure-Go DepthwiseConv2dBackwardInput.
+func dwBackInputGeneric(g Geom2d, n, c, mult int, gy, w, gx []float32) {
+	o, hw, ohw, kk := c*mult, g.H*g.W, g.OH*g.OW, g.KH*g.KW
 	ParallelFor(n*c, convGrain(mult*kk*ohw), func(lo, hi int) {
 		for p := lo; p < hi; p++ {
 			b, ci := p/c, p%c
@@ -346,6 +369,16 @@ func DepthwiseConv2dBackwardFilter(g Geom2d, n, c, mult int, gy, x, gw []float32
 	convCheckLen("DepthwiseConv2dBackwardFilter gy", gy, n*o*ohw)
 	convCheckLen("DepthwiseConv2dBackwardFilter x", x, n*c*hw)
 	convCheckLen("DepthwiseConv2dBackwardFilter gw", gw, o*kk)
+	if dwFast() {
+		dwBackFilterFast(g, n, c, mult, gy, x, gw)
+		return
+	}
+	dwBackFilterGeneric(g, n, c, mult, gy, x, gw)
+}
+
+// dwBackFilterGeneric is the pure-Go DepthwiseConv2dBackwardFilter.
+func dwBackFilterGeneric(g Geom2d, n, c, mult int, gy, x, gw []float32) {
+	o, hw, ohw, kk := c*mult, g.H*g.W, g.OH*g.OW, g.KH*g.KW
 	ParallelFor(o, convGrain(n*kk*ohw), func(lo, hi int) {
 		for oc := lo; oc < hi; oc++ {
 			ci := oc / mult
@@ -374,4 +407,341 @@ func DepthwiseConv2dBackwardFilter(g Geom2d, n, c, mult int, gy, x, gw []float32
 			}
 		}
 	})
+}
+
+// The fast depthwise path (useAsm) turns every depthwise convolution into
+// flat, bounds-free multi-tap sums. Each input plane is copied into a
+// zero-padded "phase" buffer: for strides sh×sw it holds sh·sw phase planes,
+// phase (rr, r) holding the padded rows ≡ rr (mod sh) and columns ≡ r
+// (mod sw), each plane hz rows of pitch wz. Output (oy, ox) at tap (ky, kx)
+// then reads phase ((ky·dh)%sh, (kx·dw)%sw) at flat index
+// q + (ky·dh/sh)·wz + kx·dw/sw with q = oy·wz + ox: every tap is a constant
+// offset from q, so a whole plane is one call of dwTaps over q in
+// [0, (OH-1)·wz+OW), and stride 2 needs no gathers (columns are split into
+// even and odd halves once, by dwDeinterleave). Columns ox in [OW, wz) of
+// the flat output are junk and dropped when copying to y. The buffer's
+// padding positions are cleared once per worker: every plane writes the same
+// positions, so they stay zero.
+
+var dwGeneric bool
+
+// ForceGenericDW makes the depthwise kernels take their pure-Go path even
+// where the assembly path can run, and returns a function that restores the
+// previous setting. It is for benchmarks and tests only (it is not safe to
+// call while kernels run).
+func ForceGenericDW(on bool) (restore func()) {
+	old := dwGeneric
+	dwGeneric = on
+	return func() { dwGeneric = old }
+}
+
+func dwFast() bool { return useAsm && !dwGeneric }
+
+// dwLayout is the phase-buffer layout of a geometry (see above).
+type dwLayout struct {
+	wz, hz int   // pitch and rows of a phase plane
+	lz     int   // flat outputs: (OH-1)·wz + OW
+	lp     int   // length of one phase plane, with slack for overreads
+	offs   []int // per tap ky·KW+kx, its offset into the phase buffer
+}
+
+func dwRoundUp(v, m int) int { return (v + m - 1) / m * m }
+
+func dwPlan(g Geom2d) dwLayout {
+	sh, sw := g.StrideH, g.StrideW
+	var l dwLayout
+	l.wz = g.OW + (g.KW-1)*g.DilW/sw
+	l.hz = g.OH + (g.KH-1)*g.DilH/sh
+	l.lz = (g.OH-1)*l.wz + g.OW
+	maxOff := (g.KH-1)*g.DilH/sh*l.wz + (g.KW-1)*g.DilW/sw
+	l.lp = max(l.hz*l.wz, maxOff+dwRoundUp(l.lz, 64))
+	l.offs = make([]int, g.KH*g.KW)
+	for ky := 0; ky < g.KH; ky++ {
+		for kx := 0; kx < g.KW; kx++ {
+			phase := (ky*g.DilH%sh)*sw + kx*g.DilW%sw
+			l.offs[ky*g.KW+kx] = phase*l.lp + ky*g.DilH/sh*l.wz + kx*g.DilW/sw
+		}
+	}
+	return l
+}
+
+func (l dwLayout) size(g Geom2d) int { return g.StrideH * g.StrideW * l.lp }
+
+// dwFill copies the input plane xp [H, W] into the phase buffer buf,
+// writing only positions that hold input values.
+func dwFill(g Geom2d, l dwLayout, xp, buf []float32) {
+	sh, sw := g.StrideH, g.StrideW
+	for r := 0; r < l.hz*sh; r++ {
+		iy := r - g.PadT
+		if iy < 0 {
+			continue
+		}
+		if iy >= g.H {
+			break
+		}
+		xrow := xp[iy*g.W : (iy+1)*g.W]
+		base := (r%sh)*sw*l.lp + r/sh*l.wz
+		switch sw {
+		case 1:
+			continue // below, all rows of a row phase at once
+		case 2:
+			// Padded column ix+PadL goes to phase (ix+PadL)%2, column (ix+PadL)/2.
+			// Whole pairs starting at an even padded column are split by
+			// dwDeinterleave; the odd first and last columns one by one.
+			ix0 := g.PadL & 1
+			j0 := (ix0 + g.PadL) / 2
+			np := max(0, min((g.W-ix0)/2, l.wz-j0))
+			if np > 0 {
+				dwDeinterleave(xrow[ix0:ix0+2*np], buf[base+j0:base+j0+np], buf[base+l.lp+j0:base+l.lp+j0+np])
+			}
+			for ix := 0; ix < g.W; ix++ {
+				if ix == ix0 && np > 0 {
+					ix += 2*np - 1
+					continue
+				}
+				ixp := ix + g.PadL
+				if ixp/2 >= l.wz {
+					break
+				}
+				buf[base+ixp%2*l.lp+ixp/2] = xrow[ix]
+			}
+		default:
+			for ix := 0; ix < g.W; ix++ {
+				ixp := ix + g.PadL
+				if ixp/sw >= l.wz {
+					break
+				}
+				buf[base+ixp%sw*l.lp+ixp/sw] = xrow[ix]
+			}
+		}
+	}
+	if sw != 1 || g.PadL >= l.wz {
+		return
+	}
+	cols := min(g.W, l.wz-g.PadL)
+	for rr := 0; rr < sh; rr++ {
+		// Padded rows r ≡ rr (mod sh) with iy = r - PadT in [0, H), r < hz·sh.
+		r0 := max(g.PadT, rr)
+		r0 += ((rr-r0)%sh + sh) % sh
+		r1 := min(g.H+g.PadT, l.hz*sh)
+		if r0 >= r1 {
+			continue
+		}
+		rows := (r1 - r0 + sh - 1) / sh
+		dwCopyRows(buf[rr*l.lp+r0/sh*l.wz+g.PadL:], l.wz, xp[(r0-g.PadT)*g.W:], sh*g.W, rows, cols)
+	}
+}
+
+// dwScratch holds one worker's buffers; dwPool recycles them so that steady
+// state allocates nothing.
+type dwScratch struct{ a, b, c []float32 }
+
+var dwPool = sync.Pool{New: func() any { return new(dwScratch) }}
+
+func dwGrow(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	return s[:n]
+}
+
+func dwConvFast(g Geom2d, n, c, mult int, x, w, bias, y []float32) {
+	if g.OH == 0 || g.OW == 0 || n*c == 0 {
+		return
+	}
+	o, hw, ohw, kk := c*mult, g.H*g.W, g.OH*g.OW, g.KH*g.KW
+	l := dwPlan(g)
+	ParallelFor(n*c, convGrain(mult*kk*ohw), func(lo, hi int) {
+		s := dwPool.Get().(*dwScratch)
+		defer dwPool.Put(s)
+		s.a = dwGrow(s.a, l.size(g))
+		buf := s.a
+		clear(buf)
+		var z []float32
+		if l.wz != g.OW {
+			s.b = dwGrow(s.b, l.lz)
+			z = s.b
+		}
+		for p := lo; p < hi; p++ {
+			b, ci := p/c, p%c
+			dwFill(g, l, x[p*hw:(p+1)*hw], buf)
+			for m := 0; m < mult; m++ {
+				oc := ci*mult + m
+				yp := y[(b*o+oc)*ohw : (b*o+oc+1)*ohw]
+				var bv float32
+				if bias != nil {
+					bv = bias[oc]
+				}
+				if z == nil {
+					dwTaps(yp, buf, l.offs, w[oc*kk:(oc+1)*kk], bv)
+					continue
+				}
+				dwTaps(z, buf, l.offs, w[oc*kk:(oc+1)*kk], bv)
+				dwCopyRows(yp, g.OW, z, l.wz, g.OH, g.OW)
+			}
+		}
+	})
+}
+
+// dwBackInputFast computes the input gradient as a stride-1 correlation
+// with the flipped filters: the mult output-gradient planes of a channel are
+// spread (upsampled by the strides) into planes U of pitch wu with
+// U[r·wu+cc] = gy[oy, ox] at r = oy·sh - PadT + (KH-1)·dh,
+// cc = ox·sw - PadL + (KW-1)·dw, and gx[iy, ix] adds
+// Σ_{m,ky,kx} w[m,ky,kx]·U_m[(iy+(KH-1-ky)·dh)·wu + ix+(KW-1-kx)·dw].
+func dwBackInputFast(g Geom2d, n, c, mult int, gy, w, gx []float32) {
+	if g.H == 0 || g.W == 0 || n*c == 0 {
+		return
+	}
+	o, hw, ohw, kk := c*mult, g.H*g.W, g.OH*g.OW, g.KH*g.KW
+	wu, hu := g.W+(g.KW-1)*g.DilW, g.H+(g.KH-1)*g.DilH
+	lz := (g.H-1)*wu + g.W
+	lu := max(hu*wu, (g.KH-1)*g.DilH*wu+(g.KW-1)*g.DilW+dwRoundUp(lz, 64))
+	offs := make([]int, mult*kk)
+	for m := 0; m < mult; m++ {
+		for ky := 0; ky < g.KH; ky++ {
+			for kx := 0; kx < g.KW; kx++ {
+				offs[(m*g.KH+ky)*g.KW+kx] = m*lu + (g.KH-1-ky)*g.DilH*wu + (g.KW-1-kx)*g.DilW
+			}
+		}
+	}
+	// Output columns whose gy lands inside U.
+	oxLo, oxHi := 0, g.OW
+	for oxLo < g.OW && oxLo*g.StrideW-g.PadL+(g.KW-1)*g.DilW < 0 {
+		oxLo++
+	}
+	for oxHi > oxLo && (oxHi-1)*g.StrideW-g.PadL+(g.KW-1)*g.DilW >= wu {
+		oxHi--
+	}
+	ParallelFor(n*c, convGrain(mult*kk*ohw), func(lo, hi int) {
+		s := dwPool.Get().(*dwScratch)
+		defer dwPool.Put(s)
+		s.a = dwGrow(s.a, mult*lu)
+		s.b = dwGrow(s.b, lz)
+		buf, z := s.a, s.b
+		clear(buf)
+		for p := lo; p < hi; p++ {
+			b, ci := p/c, p%c
+			for m := 0; m < mult; m++ {
+				gyp := gy[(b*o+ci*mult+m)*ohw : (b*o+ci*mult+m+1)*ohw]
+				u := buf[m*lu : (m+1)*lu]
+				for oy := 0; oy < g.OH; oy++ {
+					r := oy*g.StrideH - g.PadT + (g.KH-1)*g.DilH
+					if r < 0 || r >= hu || oxLo == oxHi {
+						continue
+					}
+					cc := oxLo*g.StrideW - g.PadL + (g.KW-1)*g.DilW
+					src := gyp[oy*g.OW+oxLo : oy*g.OW+oxHi]
+					if g.StrideW == 1 {
+						copy(u[r*wu+cc:], src)
+						continue
+					}
+					urow := u[r*wu : (r+1)*wu]
+					for i, v := range src {
+						urow[cc+i*g.StrideW] = v
+					}
+				}
+			}
+			dwTaps(z, buf, offs, w[ci*mult*kk:(ci+1)*mult*kk], 0)
+			gxp := gx[p*hw : (p+1)*hw]
+			for iy := 0; iy < g.H; iy++ {
+				zr := z[iy*wu : iy*wu+g.W]
+				xr := gxp[iy*g.W : (iy+1)*g.W]
+				for i, v := range zr {
+					xr[i] += v
+				}
+			}
+		}
+	})
+}
+
+// dwBackFilterFast sums, per channel and tap, the products of the output
+// gradient (copied to the phase pitch wz, zero in junk columns and tail) and
+// the phase buffer at the tap's offset, with dwDotTaps; lane partials are
+// added in lane order, then samples in order.
+func dwBackFilterFast(g Geom2d, n, c, mult int, gy, x, gw []float32) {
+	if g.OH == 0 || g.OW == 0 || n*c == 0 {
+		return
+	}
+	o, hw, ohw, kk := c*mult, g.H*g.W, g.OH*g.OW, g.KH*g.KW
+	l := dwPlan(g)
+	nt := dwRoundUp(kk, 4)
+	offs := append(l.offs, make([]int, nt-kk)...)
+	ln := dwRoundUp(l.lz, 16)
+	ParallelFor(c, convGrain(n*mult*kk*ohw), func(lo, hi int) {
+		s := dwPool.Get().(*dwScratch)
+		defer dwPool.Put(s)
+		s.a = dwGrow(s.a, l.size(g))
+		s.b = dwGrow(s.b, ln)
+		s.c = dwGrow(s.c, 8*nt+mult*kk)
+		buf, gyz := s.a, s.b
+		part, sum := s.c[:8*nt], s.c[8*nt:]
+		clear(buf)
+		clear(gyz)
+		for ci := lo; ci < hi; ci++ {
+			clear(sum)
+			for b := 0; b < n; b++ {
+				dwFill(g, l, x[(b*c+ci)*hw:(b*c+ci+1)*hw], buf)
+				for m := 0; m < mult; m++ {
+					gyp := gy[(b*o+ci*mult+m)*ohw : (b*o+ci*mult+m+1)*ohw]
+					dwCopyRows(gyz, l.wz, gyp, g.OW, g.OH, g.OW)
+					dwDotTaps(gyz, buf, offs, part)
+					for t := 0; t < kk; t++ {
+						var v float32
+						for _, pv := range part[8*t : 8*t+8] {
+							v += pv
+						}
+						sum[m*kk+t] += v
+					}
+				}
+			}
+			for i, v := range sum {
+				gw[ci*mult*kk+i] += v
+			}
+		}
+	})
+}
+
+// dwTapsGo is the plain-Go dwTaps (see dw_amd64.go).
+func dwTapsGo(dst, src []float32, offs []int, wts []float32, bias float32) {
+	for q := range dst {
+		dst[q] = bias
+	}
+	for t, wv := range wts {
+		s := src[offs[t]:][:len(dst)]
+		for q, v := range s {
+			dst[q] += wv * v
+		}
+	}
+}
+
+// dwDotTapsGo is the plain-Go dwDotTaps (see dw_amd64.go).
+func dwDotTapsGo(gy, src []float32, offs []int, out []float32) {
+	for t, off := range offs {
+		var a, b [8]float32
+		s := src[off:][:len(gy)]
+		for q := 0; q+16 <= len(gy); q += 16 {
+			for l := 0; l < 8; l++ {
+				a[l] += gy[q+l] * s[q+l]
+				b[l] += gy[q+8+l] * s[q+8+l]
+			}
+		}
+		for l := 0; l < 8; l++ {
+			out[8*t+l] = a[l] + b[l]
+		}
+	}
+}
+
+// dwDeinterleaveGo is the plain-Go dwDeinterleave (see dw_amd64.go).
+func dwDeinterleaveGo(src, even, odd []float32) {
+	for i := range even {
+		even[i], odd[i] = src[2*i], src[2*i+1]
+	}
+}
+
+// dwCopyRowsGo is the plain-Go dwCopyRows (see dw_amd64.go).
+func dwCopyRowsGo(dst []float32, dpitch int, src []float32, spitch int, rows, cols int) {
+	for r := 0; r < rows; r++ {
+		copy(dst[r*dpitch:r*dpitch+cols], src[r*spitch:r*spitch+cols])
+	}
 }

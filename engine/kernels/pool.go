@@ -42,11 +42,37 @@ func MaxPool2d(g Geom2d, planes int, x, y []float32, arg []int32) {
 		panic(fmt.Sprintf("kernels: MaxPool2d: plane of %d values overflows int32 indices", hw))
 	}
 	ninf := float32(math.Inf(-1))
+	ilo, ihi := dwPoolInterior(g)
 	ParallelFor(planes, convGrain(g.KH*g.KW*ohw), func(lo, hi int) {
 		for p := lo; p < hi; p++ {
 			xp := x[p*hw : (p+1)*hw]
 			for oy := 0; oy < g.OH; oy++ {
+				kyLo, kyHi := poolTaps(oy*g.StrideH-g.PadT, g.DilH, g.KH, g.H)
+				for ox := ilo; ox < ihi; ox++ {
+					// Interior columns: every tap of an in-bounds row is in
+					// bounds; same comparisons, same order as below.
+					m, a := ninf, -1
+					ix0 := ox*g.StrideW - g.PadL
+					for ky := kyLo; ky < kyHi; ky++ {
+						ro := (oy*g.StrideH - g.PadT + ky*g.DilH) * g.W
+						row := xp[ro+ix0 : ro+ix0+(g.KW-1)*g.DilW+1]
+						for kx := 0; kx < len(row); kx += g.DilW {
+							if v := row[kx]; v > m || v != v {
+								m, a = v, ro+ix0+kx
+							}
+						}
+					}
+					o := p*ohw + oy*g.OW + ox
+					y[o] = m
+					if arg != nil {
+						arg[o] = int32(a)
+					}
+				}
 				for ox := 0; ox < g.OW; ox++ {
+					if ox == ilo && ilo < ihi {
+						ox = ihi - 1
+						continue
+					}
 					m, a := ninf, -1
 					for ky := 0; ky < g.KH; ky++ {
 						iy := oy*g.StrideH - g.PadT + ky*g.DilH
@@ -135,11 +161,34 @@ func AvgPool2d(g Geom2d, planes int, countPad bool, x, y []float32) {
 	hw, ohw := g.H*g.W, g.OH*g.OW
 	convCheckLen("AvgPool2d x", x, planes*hw)
 	convCheckLen("AvgPool2d y", y, planes*ohw)
+	ilo, ihi := dwPoolInterior(g)
 	ParallelFor(planes, convGrain(g.KH*g.KW*ohw), func(lo, hi int) {
 		for p := lo; p < hi; p++ {
 			xp := x[p*hw : (p+1)*hw]
 			for oy := 0; oy < g.OH; oy++ {
+				kyLo, kyHi := poolTaps(oy*g.StrideH-g.PadT, g.DilH, g.KH, g.H)
+				n := g.KH * g.KW
+				if !countPad {
+					n = (kyHi - kyLo) * g.KW
+				}
+				for ox := ilo; ox < ihi; ox++ {
+					// Interior columns: same sum, same order as below.
+					var s float32
+					ix0 := ox*g.StrideW - g.PadL
+					for ky := kyLo; ky < kyHi; ky++ {
+						ro := (oy*g.StrideH-g.PadT+ky*g.DilH)*g.W + ix0
+						row := xp[ro : ro+(g.KW-1)*g.DilW+1]
+						for kx := 0; kx < len(row); kx += g.DilW {
+							s += row[kx]
+						}
+					}
+					y[p*ohw+oy*g.OW+ox] = s / float32(n)
+				}
 				for ox := 0; ox < g.OW; ox++ {
+					if ox == ilo && ilo < ihi {
+						ox = ihi - 1
+						continue
+					}
 					var s float32
 					n := 0
 					for ky := 0; ky < g.KH; ky++ {
@@ -259,10 +308,24 @@ func poolTaps(start, dil, k, size int) (lo, hi int) {
 //			}
 //		}
 //	}
+//
+// The global average (oh = ow = 1) equals this up to float32 rounding: it
+// sums each plane in eight partial sums (element i into partial i%8, in
+// increasing i) added in the order 0..7, for speed.
 func AdaptiveAvgPool2d(planes, h, w, oh, ow int, x, y []float32) {
 	poolCheckAdaptive("AdaptiveAvgPool2d", h, w, oh, ow)
 	convCheckLen("AdaptiveAvgPool2d x", x, planes*h*w)
 	convCheckLen("AdaptiveAvgPool2d y", y, planes*oh*ow)
+	if oh == 1 && ow == 1 {
+		hw := h * w
+		div := float32(hw)
+		ParallelFor(planes, convGrain(hw), func(lo, hi int) {
+			for p := lo; p < hi; p++ {
+				y[p] = dwPoolRowSum(x[p*hw:(p+1)*hw]) / div
+			}
+		})
+		return
+	}
 	ParallelFor(planes, convGrain(max(h*w, oh*ow)), func(lo, hi int) {
 		for p := lo; p < hi; p++ {
 			xp := x[p*h*w : (p+1)*h*w]
@@ -329,4 +392,34 @@ func poolCheckAdaptive(name string, h, w, oh, ow int) {
 	if h < 1 || w < 1 || oh < 1 || ow < 1 {
 		panic(fmt.Sprintf("kernels: %s: bad sizes %dx%d -> %dx%d", name, h, w, oh, ow))
 	}
+}
+
+// dwPoolRowSum returns the sum of s in eight partial sums, s[i] going to
+// partial i%8 in increasing i, the partials added in order 0..7.
+func dwPoolRowSum(s []float32) float32 {
+	var a [8]float32
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		v := s[i : i+8 : i+8]
+		a[0] += v[0]
+		a[1] += v[1]
+		a[2] += v[2]
+		a[3] += v[3]
+		a[4] += v[4]
+		a[5] += v[5]
+		a[6] += v[6]
+		a[7] += v[7]
+	}
+	for j, v := range s[i:] {
+		a[j] += v
+	}
+	return ((((((a[0] + a[1]) + a[2]) + a[3]) + a[4]) + a[5]) + a[6]) + a[7]
+}
+
+// dwPoolInterior returns the output columns [lo, hi) whose whole window
+// row lies inside [0, W), with lo <= hi.
+func dwPoolInterior(g Geom2d) (lo, hi int) {
+	lo, _ = g.oxRange(0)
+	_, hi = g.oxRange(g.KW - 1)
+	return lo, max(lo, hi)
 }
