@@ -14,7 +14,9 @@ import (
 	"github.com/reprise-ml/reprise/engine/nn"
 	"github.com/reprise-ml/reprise/engine/tensor"
 	"github.com/reprise-ml/reprise/zoo/arch"
+	"github.com/reprise-ml/reprise/zoo/efficientnet"
 	"github.com/reprise-ml/reprise/zoo/mixer"
+	"github.com/reprise-ml/reprise/zoo/mobilenetv3"
 	"github.com/reprise-ml/reprise/zoo/nasnet"
 	"github.com/reprise-ml/reprise/zoo/resnet"
 	"github.com/reprise-ml/reprise/zoo/swin"
@@ -22,7 +24,9 @@ import (
 
 // families lists every family package's variants.
 var families = [][]arch.Variant{
+	efficientnet.Variants(),
 	mixer.Variants(),
+	mobilenetv3.Variants(),
 	nasnet.Variants(),
 	resnet.Variants(),
 	swin.Variants(),
