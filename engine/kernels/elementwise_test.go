@@ -82,6 +82,14 @@ func elementwiseDraw(rng *rand.Rand, k elementwiseKernel, n int) []float32 {
 // float64 formula (forward) and float64 central differences of it
 // (backward, which must accumulate), with guard bands after every output.
 func TestElementwiseKernels(t *testing.T) {
+	for _, asm := range []bool{false, true} {
+		restore := setAsm(asm)
+		elementwiseTestKernels(t)
+		restore()
+	}
+}
+
+func elementwiseTestKernels(t *testing.T) {
 	const guard = 4
 	for _, k := range elementwiseKernels() {
 		rng := rand.New(rand.NewPCG(3, 4))
@@ -125,23 +133,33 @@ func TestElementwiseKernels(t *testing.T) {
 }
 
 // TestElementwiseKernelsParallel checks that results do not depend on
-// GOMAXPROCS.
+// GOMAXPROCS (1, 2, 3 and 4), on both paths.
 func TestElementwiseKernelsParallel(t *testing.T) {
+	for _, asm := range []bool{false, true} {
+		restore := setAsm(asm)
+		elementwiseTestParallel(t)
+		restore()
+	}
+}
+
+func elementwiseTestParallel(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	n := 5*elementwiseGrain + 3
 	for _, k := range elementwiseKernels() {
 		x := elementwiseDraw(rand.New(rand.NewPCG(5, 6)), k, n)
 		dy := elementwiseDraw(rand.New(rand.NewPCG(7, 8)), k, n)
-		var ys, dxs [2][]float32
-		for j, procs := range []int{1, 4} {
-			runtime.GOMAXPROCS(procs)
+		// Three workers split at multiples of n/3, not of 8.
+		procs := []int{1, 2, 3, 4}
+		var ys, dxs [4][]float32
+		for j, p := range procs {
+			runtime.GOMAXPROCS(p)
 			ys[j], dxs[j] = make([]float32, n), make([]float32, n)
 			k.fwd(ys[j], x)
-			k.back(dxs[j], dy, x, ys[j])
+			k.back(dxs[j], dy, x, ys[0])
 		}
-		for i := range x {
-			if math.Float32bits(ys[0][i]) != math.Float32bits(ys[1][i]) || math.Float32bits(dxs[0][i]) != math.Float32bits(dxs[1][i]) {
-				t.Fatalf("%s: element %d differs between GOMAXPROCS 1 and 4", k.name, i)
+		for j := 1; j < len(procs); j++ {
+			if !elementwiseSameBits(ys[0], ys[j]) || !elementwiseSameBits(dxs[0], dxs[j]) {
+				t.Fatalf("%s: results differ between GOMAXPROCS 1 and %d", k.name, procs[j])
 			}
 		}
 	}
@@ -150,6 +168,14 @@ func TestElementwiseKernelsParallel(t *testing.T) {
 // TestElementwiseSaturation checks the smooth activations far out in the
 // tails, where a naive e^-x overflows: values must be finite and exact.
 func TestElementwiseSaturation(t *testing.T) {
+	for _, asm := range []bool{false, true} {
+		restore := setAsm(asm)
+		elementwiseTestSaturation(t)
+		restore()
+	}
+}
+
+func elementwiseTestSaturation(t *testing.T) {
 	x := []float32{-1e30, -1000, -90, -30, 30, 90, 1000, 1e30}
 	for _, c := range []struct {
 		name string

@@ -14,9 +14,22 @@ const normGrain = 1 << 14
 // normGrainOf returns how many items of per elements one worker takes at least.
 func normGrainOf(per int) int { return max(1, normGrain/max(per, 1)) }
 
+// Summation order. The generic path sums in float64 in four interleaved
+// partial sums (normSum and friends below). With useAsm the same sums run
+// in vec_amd64.s, still in float64: four-lane float64 accumulators (16
+// partial sums over blocks of 16, then blocks of 4 into the first, then
+// single elements into a scalar), combined in a fixed tree. Either way the
+// order depends only on the length, so results do not depend on
+// GOMAXPROCS; the two paths differ by float64 rounding, which float32
+// outputs rarely show. Elementwise steps (scale-shift, input gradients) on
+// the asm path use FMAs, so they equal their loops up to float32 rounding.
+
 // normSum returns Σ x[i] in float64, in four interleaved partial sums (a
 // single chain of float64 adds is latency-bound).
 func normSum(x []float32) float64 {
+	if useAsm {
+		return vecSum64(x)
+	}
 	var s0, s1, s2, s3 float64
 	i := 0
 	for ; i+4 <= len(x); i += 4 {
@@ -33,6 +46,9 @@ func normSum(x []float32) float64 {
 
 // normSumSqDev returns Σ (x[i]-mu)² in float64, as normSum.
 func normSumSqDev(x []float32, mu float64) float64 {
+	if useAsm {
+		return vecSumSqDev64(x, mu)
+	}
 	var s0, s1, s2, s3 float64
 	i := 0
 	for ; i+4 <= len(x); i += 4 {
@@ -53,6 +69,9 @@ func normSumSqDev(x []float32, mu float64) float64 {
 // interleaved partial sums.
 func normSumDot(g, x []float32, mu float64) (sg, sgx float64) {
 	x = x[:len(g)]
+	if useAsm {
+		return vecSumDot64(g, x, mu)
+	}
 	var a0, a1, b0, b1 float64
 	i := 0
 	for ; i+2 <= len(g); i += 2 {
@@ -126,6 +145,10 @@ func ChannelScaleShift(n, c, s int, x, scale, shift, y []float32) {
 		ParallelFor(n, normGrainOf(c), func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				xr, yr := x[i*c:(i+1)*c], y[i*c:(i+1)*c]
+				if useAsm {
+					vecFMA3(yr, xr, scale[:c], shift[:c])
+					continue
+				}
 				for ch, v := range xr {
 					yr[ch] = v*scale[ch] + shift[ch]
 				}
@@ -137,6 +160,10 @@ func ChannelScaleShift(n, c, s int, x, scale, shift, y []float32) {
 		for p := lo; p < hi; p++ {
 			a, b := scale[p%c], shift[p%c]
 			yp := y[p*s : (p+1)*s]
+			if useAsm {
+				vecAxpb(yp, x[p*s:(p+1)*s], a, b)
+				continue
+			}
 			for j, v := range x[p*s : (p+1)*s] {
 				yp[j] = v*a + b
 			}
@@ -208,6 +235,10 @@ func BatchNormInputGrad(n, c, s int, g, x, mean, k, gMean, xCoef, dx []float32) 
 			for i := lo; i < hi; i++ {
 				gr, dr := g[i*c:(i+1)*c], dx[i*c:(i+1)*c]
 				if gMean == nil {
+					if useAsm {
+						vecFMA3(dr, gr, k[:c], dr)
+						continue
+					}
 					for ch, gv := range gr {
 						dr[ch] += k[ch] * gv
 					}
@@ -226,6 +257,14 @@ func BatchNormInputGrad(n, c, s int, g, x, mean, k, gMean, xCoef, dx []float32) 
 			ch := p % c
 			kc := k[ch]
 			gp, dp := g[p*s:(p+1)*s], dx[p*s:(p+1)*s]
+			if useAsm {
+				if gMean == nil {
+					vecAxpy(dp, gp, kc)
+				} else {
+					vecBNGrad(dp, gp, x[p*s:(p+1)*s], kc, gMean[ch], mean[ch], xCoef[ch])
+				}
+				continue
+			}
 			if gMean == nil {
 				for j, gv := range gp {
 					dp[j] += kc * gv
@@ -260,6 +299,10 @@ func LayerNormForward(rows, d int, x, gamma, beta []float32, eps float32, y, mea
 			m32, r32 := float32(mu), float32(rs)
 			mean[r], invstd[r] = m32, r32
 			switch {
+			case useAsm && gamma == nil && beta == nil:
+				vecSubMul(yr, xr, m32, r32)
+			case useAsm && gamma != nil && beta != nil:
+				vecNormRow(yr, xr, gamma[:d], beta[:d], m32, r32)
 			case gamma == nil && beta == nil:
 				for j, v := range xr {
 					yr[j] = (v - m32) * r32
@@ -300,8 +343,12 @@ func LayerNormInputGrad(rows, d int, g, x, gamma, mean, invstd, dx []float32) {
 		for r := lo; r < hi; r++ {
 			gr, xr, dr := g[r*d:(r+1)*d], x[r*d:(r+1)*d], dx[r*d:(r+1)*d]
 			if gamma != nil {
-				for j, gv := range gr {
-					gh[j] = gv * gamma[j]
+				if useAsm {
+					vecMul(gh, gr, gamma[:d])
+				} else {
+					for j, gv := range gr {
+						gh[j] = gv * gamma[j]
+					}
 				}
 				gr = gh
 			}
@@ -310,6 +357,10 @@ func LayerNormInputGrad(rows, d int, g, x, gamma, mean, invstd, dx []float32) {
 			a, b := normSumDot(gr, xr, float64(mu))
 			a32, b32 := float32(a/float64(d)), float32(b*float64(rs)/float64(d))
 			xr, dr = xr[:len(gr)], dr[:len(gr)]
+			if useAsm {
+				vecLNBack(dr, gr, xr, mu, rs, a32, b32)
+				continue
+			}
 			for j, gv := range gr {
 				dr[j] += rs * (gv - a32 - (xr[j]-mu)*rs*b32)
 			}
@@ -334,6 +385,10 @@ func LayerNormParamGrad(rows, d int, g, x, mean, invstd, dgamma, dbeta []float32
 			gr, xr := g[r*d+lo:r*d+hi], x[r*d+lo:r*d+hi]
 			xr, sa, sb := xr[:len(gr)], sg[:len(gr)], sgx[:len(gr)]
 			mu, rs := mean[r], invstd[r]
+			if useAsm {
+				vecLNParam(sa, sb, gr, xr, mu, rs)
+				continue
+			}
 			for j, gv := range gr {
 				sa[j] += float64(gv)
 				sb[j] += float64(gv) * float64((xr[j]-mu)*rs)

@@ -67,10 +67,18 @@ func normPlainStats(n, c, s int, x []float32) (mean, variance []float64) {
 }
 
 func TestBatchNormKernelsAwkwardSizes(t *testing.T) {
+	for _, asm := range []bool{false, true} {
+		restore := setAsm(asm)
+		normTestBatchNorm(t)
+		restore()
+	}
+}
+
+func normTestBatchNorm(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, n := range []int{1, 2, 7} {
 		for _, c := range []int{1, 3, 8, 17} {
-			for _, s := range []int{1, 5, 16} {
+			for _, s := range []int{1, 5, 16, 37} {
 				if n*s < 1 {
 					continue
 				}
@@ -142,10 +150,18 @@ func TestBatchNormKernelsAwkwardSizes(t *testing.T) {
 }
 
 func TestLayerNormKernelsAwkwardSizes(t *testing.T) {
+	for _, asm := range []bool{false, true} {
+		restore := setAsm(asm)
+		normTestLayerNorm(t)
+		restore()
+	}
+}
+
+func normTestLayerNorm(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	const eps = 1e-5
 	for _, rows := range []int{1, 2, 9} {
-		for _, d := range []int{1, 3, 8, 17} {
+		for _, d := range []int{1, 3, 8, 17, 51} {
 			size := rows * d
 			x, g := normFill(rng, size), normFill(rng, size)
 			gamma, beta := normFill(rng, d), normFill(rng, d)
@@ -237,6 +253,14 @@ func TestLayerNormKernelsAwkwardSizes(t *testing.T) {
 // bit-identical results with 1 and with several workers, on sizes large
 // enough to be split.
 func TestNormKernelsAnyGOMAXPROCS(t *testing.T) {
+	for _, asm := range []bool{false, true} {
+		restore := setAsm(asm)
+		normTestAnyGOMAXPROCS(t)
+		restore()
+	}
+}
+
+func normTestAnyGOMAXPROCS(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	const n, c, s = 3, 40, 700 // 84000 elements: several chunks of channels and planes
 	const rows, d = 300, 280

@@ -54,10 +54,18 @@ func elementwiseSameBits(a, b []float32) bool {
 // loop in its doc comment, over every subset of axes of awkward shapes,
 // with a guard band after every output, and at GOMAXPROCS 1 and 4.
 func TestReduceKernels(t *testing.T) {
+	for _, asm := range []bool{false, true} {
+		restore := setAsm(asm)
+		elementwiseTestReduce(t, useAsm)
+		restore()
+	}
+}
+
+func elementwiseTestReduce(t *testing.T, asm bool) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	const guard = 3
 	rng := rand.New(rand.NewPCG(9, 10))
-	shapes := [][]int{{17}, {2, 3, 4}, {1, 7, 1, 5}, {3, 0, 2}, {9, 16, 17}, {300, 2, 41}}
+	shapes := [][]int{{17}, {2, 3, 4}, {1, 7, 1, 5}, {3, 0, 2}, {9, 16, 17}, {300, 2, 41}, {5, 8}, {3, 33}, {2, 2, 50}}
 	for _, procs := range []int{1, 4} {
 		runtime.GOMAXPROCS(procs)
 		for _, shape := range shapes {
@@ -91,6 +99,19 @@ func TestReduceKernels(t *testing.T) {
 						s += x[base[o]+d]
 					}
 					want[o] = s
+				}
+				if asm && len(offs) >= 8 && vecContiguous(offs) {
+					// vecSum's lane sums: within float32 rounding of the loop.
+					for o := range want {
+						var mag float64
+						for _, d := range offs {
+							mag += math.Abs(float64(x[base[o]+d]))
+						}
+						if d := math.Abs(float64(sum[o] - want[o])); d > 1e-6*mag {
+							t.Fatalf("ReduceSum shape %v mask %b asm: [%d] = %g, loop %g", shape, mask, o, sum[o], want[o])
+						}
+						want[o] = sum[o]
+					}
 				}
 				elementwiseCheckOut(t, "ReduceSum", shape, mask, sum, want)
 				dx := elementwiseFill(rng, n)

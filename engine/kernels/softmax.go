@@ -7,8 +7,14 @@ import (
 
 // Softmax kernels work along the middle axis of x viewed as [outer, n, inner]:
 // row (o, i) is x[(o*n+k)*inner+i] for k = 0..n-1. Rows are split across
-// goroutines, a row never is. Sums run in float32 in order of k; exp and log
-// go through float64 math and round to float32.
+// goroutines, a row never is. On the generic path sums run in float32 in
+// order of k, and exp and log go through float64 math and round to float32.
+// With useAsm, rows along the last axis (inner == 1, the [rows, n] case) run
+// the AVX2+FMA row kernels of vec_amd64.s instead: max, then exp(x - m)
+// with the vectorised float32 exp (within 1 ulp) summed in eight lane
+// sums, each in order of k, combined in a fixed tree (so the order depends
+// only on n), then a scale by 1/s; they equal the loops below up to float32
+// rounding. Strided rows (inner > 1) always run the loops.
 
 // elementwiseSoftmaxRows checks the sizes and calls row(start) for the first
 // element of every row, in parallel over rows.
@@ -35,8 +41,16 @@ func elementwiseSoftmaxRows(name string, outer, n, inner int, row func(start int
 // row's maximum m so that no exponential overflows:
 //
 //	e[k] = float32(exp(x[k] - m)),  s = Σ_k e[k],  dst[k] = e[k] / s
+//
+// (the AVX2+FMA path multiplies by 1/s).
 func Softmax(dst, x []float32, outer, n, inner int) {
 	elementwiseSoftmaxRows("Softmax", outer, n, inner, func(b int) {
+		if useAsm && inner == 1 {
+			d, r := dst[b:b+n], x[b:b+n]
+			s := vecExpShiftSum(d, r, vecMax(r))
+			vecScale(d, d, 1/s)
+			return
+		}
 		end := b + n*inner
 		m := x[b]
 		for j := b + inner; j < end; j += inner {
@@ -59,6 +73,13 @@ func Softmax(dst, x []float32, outer, n, inner int) {
 //	m = max_k x[k],  s = Σ_k float32(exp(x[k] - m)),  dst[k] = (x[k] - m) - float32(log(s))
 func LogSoftmax(dst, x []float32, outer, n, inner int) {
 	elementwiseSoftmaxRows("LogSoftmax", outer, n, inner, func(b int) {
+		if useAsm && inner == 1 {
+			r := x[b : b+n]
+			m := vecMax(r)
+			ls := float32(math.Log(float64(vecExpShiftSumOnly(r, m))))
+			vecShift2(dst[b:b+n], r, m, ls)
+			return
+		}
 		end := b + n*inner
 		m := x[b]
 		for j := b + inner; j < end; j += inner {
@@ -81,6 +102,11 @@ func LogSoftmax(dst, x []float32, outer, n, inner int) {
 //	s = Σ_k dy[k]*y[k],  dx[k] += y[k] * (dy[k] - s)
 func SoftmaxBackward(dx, dy, y []float32, outer, n, inner int) {
 	elementwiseSoftmaxRows("SoftmaxBackward", outer, n, inner, func(b int) {
+		if useAsm && inner == 1 {
+			g, yr := dy[b:b+n], y[b:b+n]
+			vecSoftmaxBack(dx[b:b+n], g, yr, vecDot(g, yr))
+			return
+		}
 		end := b + n*inner
 		var s float32
 		for j := b; j < end; j += inner {
@@ -98,6 +124,11 @@ func SoftmaxBackward(dx, dy, y []float32, outer, n, inner int) {
 //	s = Σ_k dy[k],  dx[k] += dy[k] - float32(exp(y[k])) * s
 func LogSoftmaxBackward(dx, dy, y []float32, outer, n, inner int) {
 	elementwiseSoftmaxRows("LogSoftmaxBackward", outer, n, inner, func(b int) {
+		if useAsm && inner == 1 {
+			g := dy[b : b+n]
+			vecLogSoftmaxBack(dx[b:b+n], g, y[b:b+n], vecSum(g))
+			return
+		}
 		end := b + n*inner
 		var s float32
 		for j := b; j < end; j += inner {
