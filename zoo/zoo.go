@@ -20,6 +20,7 @@ import (
 	"github.com/reprise-ml/reprise/zoo/nasnet"
 	"github.com/reprise-ml/reprise/zoo/resnet"
 	"github.com/reprise-ml/reprise/zoo/swin"
+	"github.com/reprise-ml/reprise/zoo/vit"
 )
 
 // families lists every family package's variants.
@@ -30,6 +31,7 @@ var families = [][]arch.Variant{
 	nasnet.Variants(),
 	resnet.Variants(),
 	swin.Variants(),
+	vit.Variants(),
 }
 
 //go:embed published.csv
