@@ -18,6 +18,7 @@ import (
 	"github.com/reprise-ml/reprise/zoo/mixer"
 	"github.com/reprise-ml/reprise/zoo/mobilenetv3"
 	"github.com/reprise-ml/reprise/zoo/nasnet"
+	"github.com/reprise-ml/reprise/zoo/randwire"
 	"github.com/reprise-ml/reprise/zoo/resnet"
 	"github.com/reprise-ml/reprise/zoo/swin"
 	"github.com/reprise-ml/reprise/zoo/vit"
@@ -29,6 +30,7 @@ var families = [][]arch.Variant{
 	mixer.Variants(),
 	mobilenetv3.Variants(),
 	nasnet.Variants(),
+	randwire.Variants(),
 	resnet.Variants(),
 	swin.Variants(),
 	vit.Variants(),
