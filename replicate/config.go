@@ -93,6 +93,8 @@ func (c TrainConfig) Validate() error {
 		return bad("repeats", c.Repeats, "want >= 0")
 	case c.Patience < 0:
 		return bad("patience", c.Patience, "want >= 0")
+	case c.Aug.LabelSmoothing != 0:
+		return bad("aug.label_smoothing", c.Aug.LabelSmoothing, "set label_smoothing at the recipe level: it feeds both the loss and Mixup/CutMix")
 	}
 	switch c.Optimizer {
 	case "adamw", "adam", "sgd", "rmsprop_tf":

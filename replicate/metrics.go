@@ -6,7 +6,6 @@ import (
 	"github.com/reprise-ml/reprise/engine/autograd"
 	"github.com/reprise-ml/reprise/engine/data"
 	"github.com/reprise-ml/reprise/engine/nn"
-	"github.com/reprise-ml/reprise/engine/tensor"
 	"github.com/reprise-ml/reprise/zoo/arch"
 )
 
@@ -29,8 +28,10 @@ func Evaluate(m arch.Model, l *data.Loader) (Metrics, error) {
 	var r Metrics
 	var binConf, binAcc [eceBins]float64
 	var binN [eceBins]int
-	ctx := &nn.Ctx{}
+	// An inference tape reset per batch recycles the activations' buffers.
+	ctx := &nn.Ctx{Tape: autograd.NoGrad()}
 	err := l.Epoch(0, 0, func(b *data.Batch) error {
+		ctx.Tape.Reset()
 		logits := m.Forward(ctx, autograd.Const(b.X)).Value
 		k := logits.Shape[1]
 		for i, y := range b.Labels {
@@ -89,9 +90,4 @@ func argmax(row []float32) int {
 		}
 	}
 	return best
-}
-
-// logitsOf runs m in evaluation mode on x without recording.
-func logitsOf(m arch.Model, x *tensor.Tensor) *tensor.Tensor {
-	return m.Forward(&nn.Ctx{}, autograd.Const(x)).Value
 }

@@ -42,7 +42,7 @@ func WriteReport(o *Outcome, dir string) error {
 	w("## Claims\n\n")
 	ct := render.Table{Header: []string{"claim", "source", "paper", "ours (mean ± std over seeds)", "per seed", "verdict"}}
 	for _, c := range o.Claims {
-		ours := fmt.Sprintf("%+.2f ± %.2f %s (margin %+.2f)", c.Mean, c.Std, c.Unit, c.Margin)
+		ours := fmt.Sprintf("%+.2f ± %s %s (margin %+.2f)", c.Mean, stdString(c.Std), c.Unit, c.Margin)
 		if c.Err != "" {
 			ours = "error: " + c.Err
 		}
@@ -72,7 +72,7 @@ func WriteReport(o *Outcome, dir string) error {
 		mv, _ := meanStd(val)
 		me, _ := meanStd(ece)
 		n := fmt.Sprint(rs[0].TrainImages)
-		rt.Rows = append(rt.Rows, []string{e.Label, e.Config.Model, fmt.Sprint(rs[0].Params), n, fmt.Sprintf("%.2f ± %.2f", m, s),
+		rt.Rows = append(rt.Rows, []string{e.Label, e.Config.Model, fmt.Sprint(rs[0].Params), n, fmt.Sprintf("%.2f ± %s", m, stdString(s)),
 			floats(test, "%.2f"), fmt.Sprintf("%.2f", mv), fmt.Sprintf("%.2f", me), strings.Join(eps, ", ")})
 	}
 	if err := rt.Markdown(&b); err != nil {
@@ -197,6 +197,14 @@ func comparison(o *Outcome) render.Figure {
 		f.Series = append(f.Series, *s)
 	}
 	return f
+}
+
+// stdString prints a standard deviation, or "n/a" with a single seed.
+func stdString(s float64) string {
+	if math.IsNaN(s) {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2f", s)
 }
 
 func seedList(s []uint64) string {

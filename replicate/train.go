@@ -159,7 +159,13 @@ func Train(spec RunSpec) (*Result, error) {
 	}
 
 	// Data.
-	st, bt, err := data.Pipeline(cfg.Aug, tr.C, tr.H, tr.W, tr.Classes)
+	// The recipe's label smoothing is the one source of ε: hard labels are
+	// smoothed by smoothTargets, mixed ones by the Mixup/CutMix transform.
+	aug := cfg.Aug
+	if aug.Mixup > 0 || aug.CutMix > 0 {
+		aug.LabelSmoothing = cfg.LabelSmoothing
+	}
+	st, bt, err := data.Pipeline(aug, tr.C, tr.H, tr.W, tr.Classes)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", spec.Name, err)
 	}
@@ -236,12 +242,15 @@ func Train(spec RunSpec) (*Result, error) {
 		prog.line("resuming at epoch %d step %d", cur.Epoch, cur.Step)
 	}
 	ran := 0
+	// One tape for the whole run, reset every step, so that the buffers of
+	// a step's values and gradients are recycled; likewise for the teacher.
+	tp, teacherTape := autograd.NewTape(), autograd.NoGrad()
 	for epoch := cur.Epoch; epoch < cfg.Epochs && !cur.Stopped; epoch++ {
 		epochStart, images := time.Now(), 0
 		var lr float64
 		err := train.Epoch(epoch, cur.Step, func(b *data.Batch) error {
 			lr = sched.LR(float64(epoch) + float64(b.Step)/float64(steps))
-			tp := autograd.NewTape()
+			tp.Reset()
 			ctx := &nn.Ctx{Tape: tp, Train: true, RNG: rand.New(rand.NewPCG(spec.Seed^0xd409, uint64(epoch)<<32|uint64(b.Step)))}
 			x := autograd.Const(b.X)
 			var cls, dist *autograd.Var
@@ -256,7 +265,8 @@ func Train(spec RunSpec) (*Result, error) {
 			}
 			var teacher *tensor.Tensor
 			if dcfg.Mode != loss.NoDistill {
-				teacher = logitsOf(spec.Teacher, b.X)
+				teacherTape.Reset()
+				teacher = spec.Teacher.Forward(&nn.Ctx{Tape: teacherTape}, autograd.Const(b.X)).Value
 			}
 			l := loss.DeiT(tp, cls, dist, target, teacher, dcfg)
 			lv := float64(l.Value.Data[0])

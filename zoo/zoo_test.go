@@ -74,3 +74,40 @@ func TestBadOptionsAreErrors(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// TestEveryPublishedModelIsBuilt holds the registry to published.csv:
+// each model the reference table names is built by some family.
+func TestEveryPublishedModelIsBuilt(t *testing.T) {
+	for _, name := range PublishedNames() {
+		if _, err := Lookup(name); err != nil {
+			t.Errorf("published model %s is not registered", name)
+		}
+	}
+}
+
+// TestEveryFamilyHasTwins checks the convention that each family ships
+// reduced twins for both input kinds.
+func TestEveryFamilyHasTwins(t *testing.T) {
+	all, _ := List("")
+	twins := map[string][2]bool{}
+	for _, e := range all {
+		tw := twins[e.Family]
+		if strings.HasSuffix(e.Name, "_r28") {
+			tw[0] = true
+		}
+		if strings.HasSuffix(e.Name, "_r32") {
+			tw[1] = true
+		}
+		twins[e.Family] = tw
+	}
+	for fam, tw := range twins {
+		if !tw[0] || !tw[1] {
+			t.Errorf("family %s lacks an _r28 or _r32 twin", fam)
+		}
+	}
+	for _, fam := range []string{"resnet", "vit", "swin", "mixer", "efficientnet", "mobilenetv3", "nasnet", "randwire"} {
+		if _, ok := twins[fam]; !ok {
+			t.Errorf("family %s is not registered", fam)
+		}
+	}
+}

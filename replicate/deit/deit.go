@@ -59,9 +59,13 @@ func deitConfig(model string, epochs int) replicate.TrainConfig {
 		Model: model, DropPath: 0.1, Epochs: epochs, Batch: batch, EvalBatch: 250,
 		Optimizer: "adamw", LR: lr, MinLR: 1e-5, WarmupEpochs: warmup(epochs), WarmupLR: 1e-6,
 		Schedule: "cosine", WeightDecay: 0.05, LabelSmoothing: 0.1, Repeats: 3,
-		Aug: data.AugConfig{RandomCropPad: 2, Mean: mean, Std: std},
-		// RandAugment 9/0.5, Mixup 0.8, CutMix 1.0 and random erasing 0.25
-		// join the pipeline with the augmentation package's fields.
+		Aug: data.AugConfig{
+			RandomCropPad: 2,
+			RandAugment:   data.RandAugmentConfig{N: 2, M: 9, MStd: 0.5, Interp: "bicubic"},
+			Mean:          mean, Std: std,
+			EraseProb: 0.25,
+			Mixup:     0.8, CutMix: 1, MixProb: 1, SwitchProb: 0.5,
+		},
 		Distill: "none",
 	}
 }
@@ -82,6 +86,7 @@ func vitConfig(model string, epochs int) replicate.TrainConfig {
 	c := deitConfig(model, epochs)
 	c.DropPath, c.Dropout, c.WeightDecay, c.ClipGrad = 0, 0.1, 0.3, 1
 	c.LabelSmoothing, c.Repeats = 0, 0
+	c.Aug = data.AugConfig{RandomCropPad: 2, Mean: mean, Std: std}
 	return c
 }
 
