@@ -19,6 +19,7 @@ import (
 	"github.com/reprise-ml/reprise/zoo/mobilenetv3"
 	"github.com/reprise-ml/reprise/zoo/nasnet"
 	"github.com/reprise-ml/reprise/zoo/randwire"
+	"github.com/reprise-ml/reprise/zoo/regnet"
 	"github.com/reprise-ml/reprise/zoo/resnet"
 	"github.com/reprise-ml/reprise/zoo/swin"
 	"github.com/reprise-ml/reprise/zoo/vit"
@@ -31,6 +32,7 @@ var families = [][]arch.Variant{
 	mobilenetv3.Variants(),
 	nasnet.Variants(),
 	randwire.Variants(),
+	regnet.Variants(),
 	resnet.Variants(),
 	swin.Variants(),
 	vit.Variants(),

@@ -105,7 +105,7 @@ func TestEveryFamilyHasTwins(t *testing.T) {
 			t.Errorf("family %s lacks an _r28 or _r32 twin", fam)
 		}
 	}
-	for _, fam := range []string{"resnet", "vit", "swin", "mixer", "efficientnet", "mobilenetv3", "nasnet", "randwire"} {
+	for _, fam := range []string{"resnet", "vit", "swin", "mixer", "efficientnet", "mobilenetv3", "nasnet", "randwire", "regnet"} {
 		if _, ok := twins[fam]; !ok {
 			t.Errorf("family %s is not registered", fam)
 		}
