@@ -23,9 +23,11 @@ benchcmp: ## compare bench/latest.txt with the committed bench/baseline.txt (ben
 	@test -f bench/latest.txt || { echo "no bench/latest.txt: run make bench first"; exit 2; }
 	$(GO) tool benchstat bench/baseline.txt bench/latest.txt
 
-replicate: data ## replicate a paper: make replicate PAPER=deit
+BUDGET ?= quick
+
+replicate: data ## replicate a paper: make replicate PAPER=deit [BUDGET=smoke|quick|full]
 	@test -n "$(PAPER)" || { echo "usage: make replicate PAPER=name (e.g. PAPER=deit)"; exit 2; }
-	$(GO) run ./cmd/reprise replicate $(PAPER)
+	$(GO) run ./cmd/reprise replicate $(PAPER) --budget $(BUDGET)
 
 data: ## locate the datasets; install Debian's dataset-fashion-mnist when root
 	@if [ ! -d /usr/share/datasets/fashion-mnist ]; then \
@@ -40,5 +42,5 @@ data: ## locate the datasets; install Debian's dataset-fashion-mnist when root
 	fi
 	$(GO) run ./cmd/reprise data || true
 
-reports: ## regenerate every report from saved runs (arrives with the harness)
-	@echo "make reports: not yet available: the replication harness has not landed yet (see README.md, Status)"; exit 1
+reports: ## regenerate every report from the saved runs in runs/ (no training)
+	$(GO) run ./cmd/reprise report

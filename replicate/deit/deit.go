@@ -34,7 +34,7 @@ type scale struct {
 
 var scales = map[replicate.Budget]scale{
 	replicate.Smoke: {small: 10, large: 20, epochsSmall: 1, epochsLarge: 1, seeds: []uint64{0}, valCap: 10, testCap: 10},
-	replicate.Quick: {small: 50, large: 250, epochsSmall: 20, epochsLarge: 8, seeds: []uint64{0, 1, 2}, valCap: 200, testCap: 0},
+	replicate.Quick: {small: 50, large: 200, epochsSmall: 15, epochsLarge: 6, seeds: []uint64{0, 1, 2}, valCap: 50, testCap: 200},
 	replicate.Full:  {small: 100, large: 1000, epochsSmall: 100, epochsLarge: 50, seeds: []uint64{0, 1, 2, 3, 4}, valCap: 0, testCap: 0},
 }
 
