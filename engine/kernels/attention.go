@@ -91,10 +91,7 @@ func AttentionBackward(batch, n, m, d, dv int, scale float32, q, k, v, probs, do
 			Sgemm(false, true, n, m, dv, 1, dop, dv, v[p*m*dv:], dv, 0, g, m)
 			for r := 0; r < n; r++ {
 				pr, gr := pp[r*m:(r+1)*m], g[r*m:(r+1)*m]
-				var s float32
-				for j, pv := range pr {
-					s += gr[j] * pv
-				}
+				s := attnDot(gr, pr)
 				for j, pv := range pr {
 					gr[j] = pv * (gr[j] - s)
 				}
@@ -109,9 +106,14 @@ func AttentionBackward(batch, n, m, d, dv int, scale float32, q, k, v, probs, do
 	})
 }
 
-// attnSoftmaxRow replaces row by its softmax: e = exp(x − max), sum in
-// order, divide.
+// attnSoftmaxRow replaces row by its softmax: e = exp(x − max), sum,
+// multiply by 1/sum (with AVX2+FMA as Softmax's vector path; else in order).
 func attnSoftmaxRow(row []float32) {
+	if useAsm {
+		s := vecExpShiftSum(row, row, vecMax(row))
+		vecScale(row, row, 1/s)
+		return
+	}
 	mx := float32(math.Inf(-1))
 	for _, x := range row {
 		mx = max(mx, x)
@@ -126,6 +128,18 @@ func attnSoftmaxRow(row []float32) {
 	for j := range row {
 		row[j] *= inv
 	}
+}
+
+// attnDot is Σ a[j]·b[j] (vectorised with AVX2+FMA, else in order).
+func attnDot(a, b []float32) float32 {
+	if useAsm {
+		return vecDot(a, b)
+	}
+	var s float32
+	for j, v := range a {
+		s += v * b[j]
+	}
+	return s
 }
 
 func attnCheck(name string, batch, n, m, d, dv int, q, k, v, o []float32) {

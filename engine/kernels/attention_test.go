@@ -40,6 +40,14 @@ func attnNaive(batch, n, m, d, dv int, scale float32, q, k, v, bias []float32, b
 }
 
 func TestAttentionForwardAwkwardSizes(t *testing.T) {
+	for _, asm := range []bool{false, true} {
+		restore := setAsm(asm)
+		testAttentionForward(t)
+		restore()
+	}
+}
+
+func testAttentionForward(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 4))
 	fill := func(n int) []float32 {
 		s := make([]float32, n)
