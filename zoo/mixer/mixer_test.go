@@ -1,12 +1,7 @@
 package mixer
 
 import (
-	"encoding/base64"
-	"encoding/binary"
-	"encoding/csv"
-	"encoding/json"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -16,18 +11,8 @@ import (
 	"github.com/reprise-ml/reprise/engine/nn"
 	"github.com/reprise-ml/reprise/engine/tensor"
 	"github.com/reprise-ml/reprise/zoo/arch"
+	"github.com/reprise-ml/reprise/zoo/zootest"
 )
-
-func variant(t *testing.T, name string) arch.Variant {
-	t.Helper()
-	for _, v := range Variants() {
-		if v.Name == name {
-			return v
-		}
-	}
-	t.Fatalf("no variant %q", name)
-	return arch.Variant{}
-}
 
 func configOf(t *testing.T, name string) Config {
 	t.Helper()
@@ -42,13 +27,10 @@ func configOf(t *testing.T, name string) Config {
 
 // count builds v shape-only and returns its parameter count and the MACs of
 // a forward pass on one image at the default resolution.
-func count(v arch.Variant) (params, macs int64) {
-	o := v.Resolve(arch.Options{})
-	b := nn.NewBuilder(nil, true)
-	m := v.New(b, o)
-	tp := autograd.NoGrad()
-	m.Forward(&nn.Ctx{Tape: tp}, autograd.Const(tensor.Meta(1, o.InChans, o.ImgSize, o.ImgSize)))
-	return nn.CountParams(b.Params(), ""), tp.MACs()
+func count(t *testing.T, v arch.Variant) (params, macs int64) {
+	t.Helper()
+	ps, macs := zootest.Count(t, v)
+	return nn.CountParams(ps, ""), macs
 }
 
 // wantParams is the parameter count of cfg in closed form, derived from the
@@ -92,60 +74,20 @@ func wantMACs(cfg Config, img, c, k int) int64 {
 	return s*int64(c)*p*p*d + int64(cfg.Layers)*(tok+s*2*d*dc) + d*int64(k)
 }
 
-type published struct {
-	paramsPaper, gmacsPaper, paramsTimm, gmacsTimm float64 // NaN where empty
-}
-
-func readPublished(t *testing.T) map[string]published {
-	t.Helper()
-	f, err := os.Open("../published.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	col := map[string]int{}
-	for i, h := range recs[0] {
-		col[h] = i
-	}
-	num := func(r []string, name string) float64 {
-		i, ok := col[name]
-		if !ok {
-			t.Fatalf("published.csv has no column %q", name)
-		}
-		if r[i] == "" {
-			return math.NaN()
-		}
-		v, err := strconv.ParseFloat(r[i], 64)
-		if err != nil {
-			t.Fatalf("published.csv: %s: %v", name, err)
-		}
-		return v
-	}
-	out := map[string]published{}
-	for _, r := range recs[1:] {
-		out[r[col["name"]]] = published{num(r, "params_m_paper"), num(r, "gmacs_paper"), num(r, "params_m_timm"), num(r, "gmacs_timm")}
-	}
-	return out
-}
-
 // TestParamsAndMACs holds every full-size variant's parameter and MAC counts
 // (shape-only build, forward at 224) against the closed forms above, timm's
 // numbers in zoo/published.csv (params to the 2 decimals published, so the
 // closed form is timm's count to the parameter; MACs within 2%), and the
 // papers' numbers where timm has none.
 func TestParamsAndMACs(t *testing.T) {
-	pub := readPublished(t)
+	pub := zootest.Published(t)
 	for _, v := range Variants() {
 		if v.Twin {
 			continue
 		}
 		cfg := configOf(t, v.Name)
 		o := v.Resolve(arch.Options{})
-		params, macs := count(v)
+		params, macs := count(t, v)
 		if want := wantParams(cfg, o.ImgSize, o.InChans, o.NumClasses); params != want {
 			t.Errorf("%s: %d params, closed form %d", v.Name, params, want)
 		}
@@ -160,38 +102,38 @@ func TestParamsAndMACs(t *testing.T) {
 		pm, gm := float64(params)/1e6, float64(macs)/1e9
 		head := float64(cfg.Hidden*o.NumClasses+o.NumClasses) / 1e6
 		switch {
-		case !math.IsNaN(p.paramsTimm):
-			if math.Abs(pm-p.paramsTimm) > 0.005 {
-				t.Errorf("%s: %.4f M params, timm %.2f M", v.Name, pm, p.paramsTimm)
+		case !math.IsNaN(p.ParamsTimm):
+			if math.Abs(pm-p.ParamsTimm) > 0.005 {
+				t.Errorf("%s: %.4f M params, timm %.2f M", v.Name, pm, p.ParamsTimm)
 			}
 		case cfg.Block == Mixer:
 			// Mixer-H/14 (not in timm): Table 1 of the Mixer paper counts
 			// without the head: 431.07 M vs 431 M.
-			if rel := math.Abs(pm-head-p.paramsPaper) / p.paramsPaper; rel > 0.03 {
-				t.Errorf("%s: %.2f M params without head, paper %.1f M (%.1f%% off)", v.Name, pm-head, p.paramsPaper, 100*rel)
+			if rel := math.Abs(pm-head-p.ParamsPaper) / p.ParamsPaper; rel > 0.03 {
+				t.Errorf("%s: %.2f M params without head, paper %.1f M (%.1f%% off)", v.Name, pm-head, p.ParamsPaper, 100*rel)
 			}
 		default:
 			// ResMLP-B24 with patch 16 (not in timm): 115.74 M vs the
 			// paper's 115.7 M.
-			if rel := math.Abs(pm-p.paramsPaper) / p.paramsPaper; rel > 0.03 {
-				t.Errorf("%s: %.2f M params, paper %.1f M (%.1f%% off)", v.Name, pm, p.paramsPaper, 100*rel)
+			if rel := math.Abs(pm-p.ParamsPaper) / p.ParamsPaper; rel > 0.03 {
+				t.Errorf("%s: %.2f M params, paper %.1f M (%.1f%% off)", v.Name, pm, p.ParamsPaper, 100*rel)
 			}
 		}
 		// The Mixer paper's Table 1 (head excluded, rounded to 1 M) for
 		// every Mixer row too.
-		if cfg.Block == Mixer && !math.IsNaN(p.paramsPaper) {
-			if rel := math.Abs(pm-head-p.paramsPaper) / p.paramsPaper; rel > 0.03 {
-				t.Errorf("%s: %.2f M params without head, Table 1 %.0f M (%.1f%% off)", v.Name, pm-head, p.paramsPaper, 100*rel)
+		if cfg.Block == Mixer && !math.IsNaN(p.ParamsPaper) {
+			if rel := math.Abs(pm-head-p.ParamsPaper) / p.ParamsPaper; rel > 0.03 {
+				t.Errorf("%s: %.2f M params without head, Table 1 %.0f M (%.1f%% off)", v.Name, pm-head, p.ParamsPaper, 100*rel)
 			}
 		}
 		switch {
-		case !math.IsNaN(p.gmacsTimm):
-			if rel := math.Abs(gm-p.gmacsTimm) / p.gmacsTimm; rel > 0.02 {
-				t.Errorf("%s: %.3f GMACs, timm %.2f (%.2f%% off)", v.Name, gm, p.gmacsTimm, 100*rel)
+		case !math.IsNaN(p.GMACsTimm):
+			if rel := math.Abs(gm-p.GMACsTimm) / p.GMACsTimm; rel > 0.02 {
+				t.Errorf("%s: %.3f GMACs, timm %.2f (%.2f%% off)", v.Name, gm, p.GMACsTimm, 100*rel)
 			}
-		case !math.IsNaN(p.gmacsPaper):
-			if rel := math.Abs(gm-p.gmacsPaper) / p.gmacsPaper; rel > 0.03 {
-				t.Errorf("%s: %.3f GMACs, paper %.1f (%.2f%% off)", v.Name, gm, p.gmacsPaper, 100*rel)
+		case !math.IsNaN(p.GMACsPaper):
+			if rel := math.Abs(gm-p.GMACsPaper) / p.GMACsPaper; rel > 0.03 {
+				t.Errorf("%s: %.3f GMACs, paper %.1f (%.2f%% off)", v.Name, gm, p.GMACsPaper, 100*rel)
 			}
 		default:
 			// Mixer-H/14: neither timm nor the Mixer paper (which gives
@@ -212,7 +154,7 @@ func TestTwinCost(t *testing.T) {
 		}
 		cfg := configOf(t, v.Name)
 		o := v.Resolve(arch.Options{})
-		params, macs := count(v)
+		params, macs := count(t, v)
 		if want := wantParams(cfg, o.ImgSize, o.InChans, o.NumClasses); params != want {
 			t.Errorf("%s: %d params, closed form %d", v.Name, params, want)
 		}
@@ -224,24 +166,6 @@ func TestTwinCost(t *testing.T) {
 		}
 		t.Logf("%-16s %8d params  %.2f M MACs per image", v.Name, params, float64(macs)/1e6)
 	}
-}
-
-func finite(t *tensor.Tensor) bool {
-	for _, v := range t.Data {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return false
-		}
-	}
-	return true
-}
-
-func allZero(t *tensor.Tensor) bool {
-	for _, v := range t.Data {
-		if v != 0 {
-			return false
-		}
-	}
-	return true
 }
 
 // randomHead replaces the zero-initialised head (timm's init) by random
@@ -264,7 +188,7 @@ func TestForwardFull(t *testing.T) {
 		if v.Twin {
 			continue
 		}
-		if _, macs := count(v); testing.Short() && macs > 20e9 {
+		if _, macs := count(t, v); testing.Short() && macs > 20e9 {
 			t.Logf("%s: %.1f GMACs, skipped in -short mode", v.Name, float64(macs)/1e9)
 			continue
 		}
@@ -280,11 +204,9 @@ func TestForwardFull(t *testing.T) {
 			}
 		}}
 		logits := m.Forward(c, x)
-		if s := logits.Value.Shape; len(s) != 2 || s[0] != 1 || s[1] != 1000 {
-			t.Errorf("%s: logits %v, want [1 1000]", v.Name, s)
-		}
-		if !finite(logits.Value) || last == nil || !finite(last) || allZero(last) {
-			t.Errorf("%s: logits or features not finite (or features all zero)", v.Name)
+		zootest.CheckLogits(t, v.Name, logits.Value, 1, 1000)
+		if last == nil || !zootest.AllFinite(last.Data) || zootest.AllZero(last.Data) {
+			t.Errorf("%s: features not finite (or all zero)", v.Name)
 		}
 	}
 }
@@ -302,16 +224,9 @@ func TestTwins(t *testing.T) {
 		b := nn.NewBuilder(tensor.NewRand(4), false)
 		m := v.New(b, o).(*Net)
 		randomHead(m, 5)
-		x := autograd.Const(tensor.Randn(tensor.NewRand(6), 1, 2, o.InChans, o.ImgSize, o.ImgSize))
-		tp := autograd.NewTape()
-		logits := m.Forward(&nn.Ctx{Tape: tp, Train: true, RNG: tensor.NewRand(7)}, x)
-		if s := logits.Value.Shape; len(s) != 2 || s[0] != 2 || s[1] != 10 {
-			t.Fatalf("%s: logits %v, want [2 10]", v.Name, s)
-		}
-		if !finite(logits.Value) {
-			t.Fatalf("%s: logits not finite", v.Name)
-		}
-		tp.BackwardFrom(logits, tensor.Randn(tensor.NewRand(8), 1, 2, 10))
+		// Mixer's mlp_tokens.fc2.bias may have a zero gradient: held below.
+		tokensBias := func(name string) bool { return strings.HasSuffix(name, ".mlp_tokens.fc2.bias") }
+		zootest.CheckTrainStep(t, v.Name, m, b.Params(), o, tokensBias)
 		grads := map[string]*tensor.Tensor{}
 		for _, p := range b.Params() {
 			grads[p.Name] = p.Grad
@@ -330,15 +245,6 @@ func TestTwins(t *testing.T) {
 				if r := norm2(p.Grad.Data) / norm2(ref.Data); !(r < 1e-4) {
 					t.Errorf("%s: %s: gradient %.3g of the reference, want ~0", v.Name, p.Name, r)
 				}
-				continue
-			}
-			switch {
-			case p.Grad == nil:
-				t.Errorf("%s: %s has no gradient", v.Name, p.Name)
-			case !finite(p.Grad):
-				t.Errorf("%s: %s has a non-finite gradient", v.Name, p.Name)
-			case allZero(p.Grad):
-				t.Errorf("%s: %s has an all-zero gradient", v.Name, p.Name)
 			}
 		}
 	}
@@ -348,7 +254,7 @@ func TestTwins(t *testing.T) {
 // network: in training with rate 0.5 the output differs from evaluation,
 // and in evaluation it is the deterministic network.
 func TestDropPathWired(t *testing.T) {
-	v := variant(t, "resmlp_12_r28")
+	v := zootest.Variant(t, Variants(), "resmlp_12_r28")
 	o := v.Resolve(arch.Options{DropPath: 0.5, Dropout: 0.5})
 	m := v.New(nn.NewBuilder(tensor.NewRand(9), false), o).(*Net)
 	randomHead(m, 10)
@@ -356,10 +262,10 @@ func TestDropPathWired(t *testing.T) {
 	eval1 := m.Forward(&nn.Ctx{}, x).Value
 	eval2 := m.Forward(&nn.Ctx{}, x).Value
 	train := m.Forward(&nn.Ctx{Train: true, RNG: tensor.NewRand(12)}, x).Value
-	if relErr(eval1.Data, eval2.Data) != 0 {
+	if zootest.L2RelErr(eval1.Data, eval2.Data) != 0 {
 		t.Error("evaluation is not deterministic")
 	}
-	if relErr(train.Data, eval1.Data) == 0 {
+	if zootest.L2RelErr(train.Data, eval1.Data) == 0 {
 		t.Error("training with drop-path and dropout 0.5 gives the evaluation output")
 	}
 }
@@ -370,38 +276,6 @@ func norm2(d []float32) float64 {
 		s += float64(v) * float64(v)
 	}
 	return math.Sqrt(s)
-}
-
-// relErr is the normwise relative error ||got-want|| / ||want||.
-func relErr(got, want []float32) float64 {
-	var num, den float64
-	for i := range want {
-		d := float64(got[i]) - float64(want[i])
-		num += d * d
-		den += float64(want[i]) * float64(want[i])
-	}
-	return math.Sqrt(num / den)
-}
-
-type goldenTensor struct {
-	Shape []int  `json:"shape"`
-	Data  string `json:"data"`
-}
-
-func (g goldenTensor) decode(t *testing.T) []float32 {
-	t.Helper()
-	raw, err := base64.StdEncoding.DecodeString(g.Data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(raw) != 4*tensor.Numel(g.Shape) {
-		t.Fatalf("golden tensor %v: %d bytes", g.Shape, len(raw))
-	}
-	out := make([]float32, len(raw)/4)
-	for i := range out {
-		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
-	}
-	return out
 }
 
 // squeeze drops leading 1s: timm's Affine keeps alpha and beta as
@@ -420,66 +294,37 @@ func squeeze(s []int) []int {
 func TestGolden(t *testing.T) {
 	for _, name := range []string{"mixer_s_r28", "resmlp_12_r32"} {
 		t.Run(name, func(t *testing.T) {
-			raw, err := os.ReadFile(filepath.Join("testdata", "golden_"+name+".json"))
-			if err != nil {
-				t.Fatal(err)
-			}
 			var g struct {
-				Input  goldenTensor `json:"input"`
-				Params []struct {
-					Name string `json:"name"`
-					goldenTensor
-				} `json:"params"`
-				Logits goldenTensor            `json:"logits"`
-				R      goldenTensor            `json:"r"`
-				Grads  map[string]goldenTensor `json:"grads"`
+				Input  zootest.Tensor            `json:"input"`
+				Params []zootest.Tensor          `json:"params"`
+				Logits zootest.Tensor            `json:"logits"`
+				R      zootest.Tensor            `json:"r"`
+				Grads  map[string]zootest.Tensor `json:"grads"`
 			}
-			if err := json.Unmarshal(raw, &g); err != nil {
-				t.Fatal(err)
-			}
-			v := variant(t, name)
+			zootest.ReadJSON(t, filepath.Join("testdata", "golden_"+name+".json"), &g)
+			v := zootest.Variant(t, Variants(), name)
 			o := v.Resolve(arch.Options{})
 			b := nn.NewBuilder(tensor.NewRand(13), false)
 			m := v.New(b, o).(*Net)
-			ours := map[string]*nn.Param{}
-			for _, p := range b.Params() {
-				ours[p.Name] = p
+			for i := range g.Params {
+				g.Params[i].Shape = squeeze(g.Params[i].Shape)
 			}
-			for _, gp := range g.Params {
-				p, ok := ours[gp.Name]
-				if !ok {
-					t.Errorf("PyTorch parameter %s %v is not in the Go model", gp.Name, gp.Shape)
-					continue
-				}
-				delete(ours, gp.Name)
-				if !tensor.SameShape(squeeze(gp.Shape), p.Value.Shape) {
-					t.Errorf("%s: shape %v, PyTorch %v", gp.Name, p.Value.Shape, gp.Shape)
-					continue
-				}
-				copy(p.Value.Data, gp.decode(t))
-			}
-			for n := range ours {
-				t.Errorf("Go parameter %s is not in the PyTorch model", n)
-			}
-			if t.Failed() {
-				t.FailNow()
-			}
-			x := autograd.Const(tensor.FromData(g.Input.decode(t), g.Input.Shape...))
+			zootest.LoadTensors(t, zootest.Params(b), g.Params)
+			x := autograd.Const(g.Input.Value())
 			tp := autograd.NewTape()
 			logits := m.Forward(&nn.Ctx{Tape: tp}, x)
-			want := g.Logits.decode(t)
-			if e := relErr(logits.Value.Data, want); e > 1e-4 {
+			if e := zootest.L2RelErr(logits.Value.Data, g.Logits.Data); e > 1e-4 {
 				t.Errorf("logits: normwise relative error %.3g > 1e-4", e)
 			} else {
 				t.Logf("logits: normwise relative error %.3g", e)
 			}
-			tp.BackwardFrom(logits, tensor.FromData(g.R.decode(t), g.R.Shape...))
+			tp.BackwardFrom(logits, g.R.Value())
 			for _, p := range b.Params() {
 				gg, ok := g.Grads[p.Name]
 				if !ok {
 					continue
 				}
-				if e := relErr(p.Grad.Data, gg.decode(t)); e > 1e-4 {
+				if e := zootest.L2RelErr(p.Grad.Data, gg.Data); e > 1e-4 {
 					t.Errorf("grad %s: normwise relative error %.3g > 1e-4", p.Name, e)
 				} else {
 					t.Logf("grad %s: normwise relative error %.3g", p.Name, e)
@@ -506,7 +351,7 @@ func TestNames(t *testing.T) {
 		"resmlp_12_224": "norm.alpha norm.beta head.weight head.bias",
 	}
 	for name, w := range want {
-		v := variant(t, name)
+		v := zootest.Variant(t, Variants(), name)
 		b := nn.NewBuilder(nil, true)
 		v.New(b, v.Resolve(arch.Options{}))
 		var got []string
@@ -540,7 +385,7 @@ func TestInit(t *testing.T) {
 		return mean, math.Sqrt(std / float64(len(d))), maxAbs
 	}
 	for _, name := range []string{"mixer_s_r32", "resmlp_12_r32"} {
-		v := variant(t, name)
+		v := zootest.Variant(t, Variants(), name)
 		cfg := configOf(t, name)
 		o := v.Resolve(arch.Options{})
 		b := nn.NewBuilder(tensor.NewRand(14), false)
@@ -552,7 +397,7 @@ func TestInit(t *testing.T) {
 			n := p.Name
 			switch {
 			case strings.HasPrefix(n, "head."):
-				if !allZero(p.Value) {
+				if !zootest.AllZero(p.Value.Data) {
 					t.Errorf("%s %s: not zero", name, n)
 				}
 			case strings.HasSuffix(n, ".ls1") || strings.HasSuffix(n, ".ls2"):
@@ -566,7 +411,7 @@ func TestInit(t *testing.T) {
 					t.Errorf("%s %s: not ones", name, n)
 				}
 			case strings.Contains(n, "norm") || n == "stem.proj.bias" || strings.HasSuffix(n, "linear_tokens.bias"):
-				if !allZero(p.Value) {
+				if !zootest.AllZero(p.Value.Data) {
 					t.Errorf("%s %s: not zero", name, n)
 				}
 			case n == "stem.proj.weight":
@@ -580,7 +425,7 @@ func TestInit(t *testing.T) {
 					t.Errorf("%s %s: std %.4f, max %.4f; want U(±%.4f)", name, n, std, maxAbs, bound)
 				}
 			case strings.HasSuffix(n, ".bias"): // MLP biases
-				if maxAbs > 1e-5 || allZero(p.Value) {
+				if maxAbs > 1e-5 || zootest.AllZero(p.Value.Data) {
 					t.Errorf("%s %s: max |b| %.3g, want N(0, 1e-6²)", name, n, maxAbs)
 				}
 			default:

@@ -1,15 +1,10 @@
 package randwire
 
 import (
-	"bytes"
-	"encoding/base64"
-	"encoding/binary"
-	"encoding/csv"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"math"
-	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -19,20 +14,10 @@ import (
 	"github.com/reprise-ml/reprise/engine/nn"
 	"github.com/reprise-ml/reprise/engine/tensor"
 	"github.com/reprise-ml/reprise/zoo/arch"
+	"github.com/reprise-ml/reprise/zoo/zootest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/cases.json from the Go configs")
-
-func variant(t *testing.T, name string) arch.Variant {
-	t.Helper()
-	for _, v := range Variants() {
-		if v.Name == name {
-			return v
-		}
-	}
-	t.Fatalf("no variant %q", name)
-	return arch.Variant{}
-}
 
 func config(t *testing.T, s Spec) Config {
 	t.Helper()
@@ -44,17 +29,11 @@ func config(t *testing.T, s Spec) Config {
 }
 
 // count builds cfg shape-only and returns its parameters and the MACs of
-// one image of o.ImgSize.
-func count(t *testing.T, cfg Config, o arch.Options) (*nn.Builder, int64) {
+// one image of o.ImgSize (zootest.CountModel).
+func count(t *testing.T, name string, cfg Config, o arch.Options) ([]*nn.Param, int64) {
 	t.Helper()
-	b := nn.NewBuilder(nil, true)
-	m := New(b, cfg, o)
-	tp := autograd.NoGrad()
-	y := m.Forward(&nn.Ctx{Tape: tp}, autograd.Const(tensor.Meta(1, o.InChans, o.ImgSize, o.ImgSize)))
-	if want := []int{1, o.NumClasses}; !tensor.SameShape(y.Value.Shape, want) {
-		t.Fatalf("logits %v, want %v", y.Value.Shape, want)
-	}
-	return b, tp.MACs()
+	_, params, macs := zootest.CountModel(t, name, o, func(b *nn.Builder) arch.Model { return New(b, cfg, o) })
+	return params, macs
 }
 
 // closedForm is the parameter and MAC count of cfg derived from the
@@ -106,44 +85,6 @@ func closedForm(cfg Config, o arch.Options) (params, macs int64) {
 	return params, macs
 }
 
-type published struct{ paramsPaper, gmacsPaper, paramsTimm, gmacsTimm float64 }
-
-func readPublished(t *testing.T) map[string]published {
-	t.Helper()
-	f, err := os.Open("../published.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	col := map[string]int{}
-	for i, h := range rows[0] {
-		col[h] = i
-	}
-	num := func(row []string, name string) float64 {
-		i, ok := col[name]
-		if !ok {
-			t.Fatalf("published.csv has no column %q", name)
-		}
-		if row[i] == "" {
-			return math.NaN()
-		}
-		v, err := strconv.ParseFloat(row[i], 64)
-		if err != nil {
-			t.Fatalf("published.csv: %s: %v", row[0], err)
-		}
-		return v
-	}
-	out := map[string]published{}
-	for _, r := range rows[1:] {
-		out[r[0]] = published{num(r, "params_m_paper"), num(r, "gmacs_paper"), num(r, "params_m_timm"), num(r, "gmacs_timm")}
-	}
-	return out
-}
-
 // TestCounts holds every full-size variant, with its default graph seed,
 // against the paper: timm has no RandWire, so parameters and MACs must be
 // within 3% of the paper's (zoo/published.csv). They are also the closed
@@ -158,7 +99,7 @@ func readPublished(t *testing.T) map[string]published {
 // instances; over seeds 1..8 our means are 0.4-0.5% under its params.
 // Our MACs, like the paper's FLOPs, count the convs and the fc.
 func TestCounts(t *testing.T) {
-	pub := readPublished(t)
+	pub := zootest.Published(t)
 	for _, r := range variants {
 		if r.twin {
 			continue
@@ -168,22 +109,22 @@ func TestCounts(t *testing.T) {
 			t.Errorf("%s: not in published.csv", r.name)
 			continue
 		}
-		if !math.IsNaN(p.paramsTimm) || !math.IsNaN(p.gmacsTimm) {
+		if !math.IsNaN(p.ParamsTimm) || !math.IsNaN(p.GMACsTimm) {
 			t.Errorf("%s: published.csv has timm numbers now; test against them", r.name)
 		}
 		cfg := config(t, r.spec)
-		o := variant(t, r.name).Resolve(arch.Options{})
-		b, macs := count(t, cfg, o)
-		params := nn.CountParams(b.Params(), "")
-		t.Logf("%s (seed %d): %d params, %.4f GMACs; paper %.1fM, %.3f G", r.name, r.spec.Seed, params, float64(macs)/1e9, p.paramsPaper, p.gmacsPaper)
+		o := zootest.Variant(t, Variants(), r.name).Resolve(arch.Options{})
+		ps, macs := count(t, r.name, cfg, o)
+		params := nn.CountParams(ps, "")
+		t.Logf("%s (seed %d): %d params, %.4f GMACs; paper %.1fM, %.3f G", r.name, r.spec.Seed, params, float64(macs)/1e9, p.ParamsPaper, p.GMACsPaper)
 		if wp, wm := closedForm(cfg, o); params != wp || macs != wm {
 			t.Errorf("%s: %d params, %d MACs; the closed form gives %d, %d", r.name, params, macs, wp, wm)
 		}
-		if d := float64(params)/1e6/p.paramsPaper - 1; math.Abs(d) > 0.03 {
-			t.Errorf("%s: %d params, %+.1f%% off the paper's %.1fM", r.name, params, 100*d, p.paramsPaper)
+		if d := float64(params)/1e6/p.ParamsPaper - 1; math.Abs(d) > 0.03 {
+			t.Errorf("%s: %d params, %+.1f%% off the paper's %.1fM", r.name, params, 100*d, p.ParamsPaper)
 		}
-		if d := float64(macs)/1e9/p.gmacsPaper - 1; math.Abs(d) > 0.03 {
-			t.Errorf("%s: %.4f GMACs, %+.1f%% off the paper's %.3f", r.name, float64(macs)/1e9, 100*d, p.gmacsPaper)
+		if d := float64(macs)/1e9/p.GMACsPaper - 1; math.Abs(d) > 0.03 {
+			t.Errorf("%s: %.4f GMACs, %+.1f%% off the paper's %.3f", r.name, float64(macs)/1e9, 100*d, p.GMACsPaper)
 		}
 	}
 }
@@ -209,12 +150,12 @@ func TestCounts(t *testing.T) {
 // resolution and doubles the width), so the stages' variations average
 // out, while the parameters are dominated by conv5.
 func TestSeeds(t *testing.T) {
-	pub := readPublished(t)
+	pub := zootest.Published(t)
 	for _, r := range variants {
 		if r.twin {
 			continue
 		}
-		o := variant(t, r.name).Resolve(arch.Options{})
+		o := zootest.Variant(t, Variants(), r.name).Resolve(arch.Options{})
 		var params, macs []float64
 		graphs := map[string]bool{}
 		for seed := uint64(1); seed <= 8; seed++ {
@@ -229,8 +170,8 @@ func TestSeeds(t *testing.T) {
 				}
 			}
 			graphs[string(key)] = true
-			b, m := count(t, cfg, o)
-			params = append(params, float64(nn.CountParams(b.Params(), "")))
+			ps, m := count(t, r.name, cfg, o)
+			params = append(params, float64(nn.CountParams(ps, "")))
 			macs = append(macs, float64(m))
 		}
 		if len(graphs) != 8 {
@@ -239,14 +180,14 @@ func TestSeeds(t *testing.T) {
 		p := pub[r.name]
 		mp, sp := spread(params)
 		mm, sm := spread(macs)
-		t.Logf("%s: params %.2fM ± %.1f%% (paper %.1fM), MACs %.3fG ± %.1f%% (paper %.3fG)", r.name, mp/1e6, 100*sp, p.paramsPaper, mm/1e9, 100*sm, p.gmacsPaper)
+		t.Logf("%s: params %.2fM ± %.1f%% (paper %.1fM), MACs %.3fG ± %.1f%% (paper %.3fG)", r.name, mp/1e6, 100*sp, p.ParamsPaper, mm/1e9, 100*sm, p.GMACsPaper)
 		if sm > 0.02 {
 			t.Errorf("%s: MACs vary by %.1f%% across seeds, the paper says about 2%%", r.name, 100*sm)
 		}
-		if d := mm/1e9/p.gmacsPaper - 1; math.Abs(d) > 0.03 {
+		if d := mm/1e9/p.GMACsPaper - 1; math.Abs(d) > 0.03 {
 			t.Errorf("%s: mean MACs %+.1f%% off the paper's", r.name, 100*d)
 		}
-		if d := mp/1e6/p.paramsPaper - 1; math.Abs(d) > 0.01 {
+		if d := mp/1e6/p.ParamsPaper - 1; math.Abs(d) > 0.01 {
 			t.Errorf("%s: mean params %+.1f%% off the paper's", r.name, 100*d)
 		}
 		if sp > 0.045 {
@@ -275,7 +216,7 @@ func TestStructure(t *testing.T) {
 		t.Fatal(r.name)
 	}
 	cfg := config(t, r.spec)
-	o := variant(t, r.name).Resolve(arch.Options{})
+	o := zootest.Variant(t, Variants(), r.name).Resolve(arch.Options{})
 	if cfg.StemChannels != 54 || cfg.StemStride != 2 || cfg.Head != 1280 || len(cfg.Stages) != 4 {
 		t.Fatalf("config %+v", cfg)
 	}
@@ -380,23 +321,8 @@ func TestFullSizeForward(t *testing.T) {
 			continue
 		}
 		t.Run(v.Name, func(t *testing.T) {
-			o := v.Resolve(arch.Options{})
-			m := v.New(nn.NewBuilder(tensor.NewRand(1), false), o)
-			x := autograd.Const(tensor.Randn(tensor.NewRand(2), 1, 1, o.InChans, o.ImgSize, o.ImgSize))
-			checkLogits(t, m.Forward(&nn.Ctx{}, x), 1, o.NumClasses)
+			zootest.CheckForward(t, v)
 		})
-	}
-}
-
-func checkLogits(t *testing.T, y *autograd.Var, n, classes int) {
-	t.Helper()
-	if want := []int{n, classes}; !tensor.SameShape(y.Value.Shape, want) {
-		t.Fatalf("logits %v, want %v", y.Value.Shape, want)
-	}
-	for i, v := range y.Value.Data {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			t.Fatalf("logit %d is %v", i, v)
-		}
 	}
 }
 
@@ -409,14 +335,14 @@ func TestTwins(t *testing.T) {
 			continue
 		}
 		t.Run(r.name, func(t *testing.T) {
-			v := variant(t, r.name)
+			v := zootest.Variant(t, Variants(), r.name)
 			o := v.Resolve(arch.Options{})
 			if o.NumClasses != 10 || (o.ImgSize == 28) != (o.InChans == 1) || (o.ImgSize != 28 && o.ImgSize != 32) {
 				t.Errorf("options %+v", o)
 			}
 			cfg := config(t, r.spec)
-			bm, macs := count(t, cfg, o)
-			params := nn.CountParams(bm.Params(), "")
+			ps, macs := count(t, r.name, cfg, o)
+			params := nn.CountParams(ps, "")
 			t.Logf("%d params, %.2fM MACs", params, float64(macs)/1e6)
 			if wp, wm := closedForm(cfg, o); params != wp || macs != wm {
 				t.Errorf("%d params, %d MACs; the closed form gives %d, %d", params, macs, wp, wm)
@@ -424,32 +350,7 @@ func TestTwins(t *testing.T) {
 			if macs > 15e6 {
 				t.Errorf("%.1fM MACs per image: want at most 15M", float64(macs)/1e6)
 			}
-			b := nn.NewBuilder(tensor.NewRand(1), false)
-			m := v.New(b, o)
-			x := autograd.Const(tensor.Randn(tensor.NewRand(2), 1, 2, o.InChans, o.ImgSize, o.ImgSize))
-			checkLogits(t, m.Forward(&nn.Ctx{}, x), 2, o.NumClasses)
-			tp := autograd.NewTape()
-			y := m.Forward(&nn.Ctx{Tape: tp, Train: true, RNG: tensor.NewRand(3)}, x)
-			checkLogits(t, y, 2, o.NumClasses)
-			rnd := autograd.Const(tensor.Randn(tensor.NewRand(4), 1, y.Value.Shape...))
-			tp.Backward(tp.Sum(tp.Mul(y, rnd), []int{0, 1}, false))
-			for _, p := range b.Params() {
-				if p.Grad == nil {
-					t.Errorf("%s: no gradient", p.Name)
-					continue
-				}
-				some := false
-				for _, g := range p.Grad.Data {
-					if math.IsNaN(float64(g)) || math.IsInf(float64(g), 0) {
-						t.Errorf("%s: gradient %v", p.Name, g)
-						break
-					}
-					some = some || g != 0
-				}
-				if !some {
-					t.Errorf("%s: gradient is all zero", p.Name)
-				}
-			}
+			zootest.CheckTwinTrainStep(t, v, arch.Options{}, nil)
 		})
 	}
 }
@@ -463,7 +364,7 @@ func TestTwins(t *testing.T) {
 func TestSavedGraphs(t *testing.T) {
 	for _, name := range []string{"randwire_regular_c154", "randwire_small_r32"} {
 		spec, _ := SpecOf(name)
-		v := variant(t, name)
+		v := zootest.Variant(t, Variants(), name)
 		o := v.Resolve(arch.Options{})
 		m := v.New(nn.NewBuilder(nil, true), o).(*Model)
 		saved, err := json.Marshal(m.Config())
@@ -477,10 +378,10 @@ func TestSavedGraphs(t *testing.T) {
 		if !reflect.DeepEqual(back, m.Config()) || !reflect.DeepEqual(back, config(t, spec)) {
 			t.Fatalf("%s: config does not round-trip through JSON", name)
 		}
-		b1, macs1 := count(t, m.Config(), o)
-		b2, macs2 := count(t, back, o)
-		if !reflect.DeepEqual(shapesOf(b1), shapesOf(b2)) || macs1 != macs2 ||
-			nn.CountParams(b1.Params(), "") != nn.CountParams(b2.Params(), "") {
+		p1, macs1 := count(t, name, m.Config(), o)
+		p2, macs2 := count(t, name+" from JSON", back, o)
+		if !reflect.DeepEqual(shapesOf(p1), shapesOf(p2)) || macs1 != macs2 ||
+			nn.CountParams(p1, "") != nn.CountParams(p2, "") {
 			t.Errorf("%s: the rebuilt network differs", name)
 		}
 
@@ -505,9 +406,9 @@ func TestSavedGraphs(t *testing.T) {
 			}
 		}
 		g.Edges, g.Origin = kept, "WS(4, 0.75), N=32, seed 99"
-		b3, _ := count(t, edited, o)
+		p3, _ := count(t, name+" edited", edited, o)
 		pre := "stages." + strconv.Itoa(len(edited.Stages)-1) + ".nodes." + strconv.Itoa(last) + "."
-		s3 := shapesOf(b3)
+		s3 := shapesOf(p3)
 		if _, ok := s3[pre+"weight"]; ok {
 			t.Errorf("%s: edited node %d still aggregates", name, last)
 		}
@@ -517,7 +418,7 @@ func TestSavedGraphs(t *testing.T) {
 	}
 
 	// Same weights seed, saved and rebuilt config: the same logits.
-	v := variant(t, "randwire_small_r32")
+	v := zootest.Variant(t, Variants(), "randwire_small_r32")
 	o := v.Resolve(arch.Options{})
 	m1 := v.New(nn.NewBuilder(tensor.NewRand(5), false), o).(*Model)
 	saved, _ := json.Marshal(m1.Config())
@@ -529,9 +430,9 @@ func TestSavedGraphs(t *testing.T) {
 	}
 }
 
-func shapesOf(b *nn.Builder) map[string][]int {
+func shapesOf(params []*nn.Param) map[string][]int {
 	s := map[string][]int{}
-	for _, p := range b.Params() {
+	for _, p := range params {
 		s[p.Name] = p.Value.Shape
 	}
 	return s
@@ -552,7 +453,7 @@ func TestBadConfigs(t *testing.T) {
 			t.Errorf("drop-path: %v", r)
 		}
 	}()
-	v := variant(t, "randwire_small_r28")
+	v := zootest.Variant(t, Variants(), "randwire_small_r28")
 	v.New(nn.NewBuilder(nil, true), v.Resolve(arch.Options{DropPath: 0.1}))
 }
 
@@ -600,79 +501,7 @@ func TestGoldenCases(t *testing.T) {
 		t.Fatal(err)
 	}
 	want = append(want, '\n')
-	if *update {
-		if err := os.WriteFile("testdata/cases.json", want, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got, err := os.ReadFile("testdata/cases.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatal("testdata/cases.json is stale: run go test -run GoldenCases -update, then /usr/bin/python3 testdata/gen_golden.py")
-	}
-}
-
-// blob is a tensor in the golden file: little-endian base64 float32, or
-// float16 with Dtype "f16".
-type blob struct {
-	Shape []int  `json:"shape"`
-	Data  string `json:"b64"`
-	Dtype string `json:"dtype"`
-}
-
-// halfToFloat converts an IEEE 754 binary16 value to float32 exactly.
-func halfToFloat(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp, frac := uint32(h>>10)&0x1f, uint32(h)&0x3ff
-	switch {
-	case exp == 0x1f: // inf, NaN
-		return math.Float32frombits(sign | 0xff<<23 | frac<<13)
-	case exp == 0: // zero, subnormal: frac·2^-24
-		v := float32(frac) * (1.0 / (1 << 24))
-		if sign != 0 {
-			v = -v
-		}
-		return v
-	}
-	return math.Float32frombits(sign | (exp+127-15)<<23 | frac<<13)
-}
-
-func (b blob) tensor(t *testing.T) *tensor.Tensor {
-	t.Helper()
-	raw, err := base64.StdEncoding.DecodeString(b.Data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	x := tensor.New(b.Shape...)
-	size := 4
-	if b.Dtype == "f16" {
-		size = 2
-	} else if b.Dtype != "" {
-		t.Fatalf("blob of type %q", b.Dtype)
-	}
-	if len(raw) != size*x.Numel() {
-		t.Fatalf("blob of %d bytes for shape %v", len(raw), b.Shape)
-	}
-	for i := range x.Data {
-		if size == 2 {
-			x.Data[i] = halfToFloat(binary.LittleEndian.Uint16(raw[2*i:]))
-		} else {
-			x.Data[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
-		}
-	}
-	return x
-}
-
-func relErr(got, want *tensor.Tensor) float64 {
-	var d, n float64
-	for i := range want.Data {
-		e := float64(got.Data[i]) - float64(want.Data[i])
-		d += e * e
-		n += float64(want.Data[i]) * float64(want.Data[i])
-	}
-	return math.Sqrt(d / n)
+	zootest.CheckSynced(t, "testdata/cases.json", want, *update, "go test -run GoldenCases -update, then /usr/bin/python3 testdata/gen_golden.py")
 }
 
 // TestGolden compares logits with the minimal PyTorch RandWire of
@@ -680,83 +509,30 @@ func relErr(got, want *tensor.Tensor) float64 {
 // batch-norm statistics loaded by name: in evaluation (running statistics)
 // and training mode (batch statistics).
 func TestGolden(t *testing.T) {
-	raw, err := os.ReadFile("testdata/golden.json")
-	if err != nil {
-		t.Fatalf("%v (run /usr/bin/python3 testdata/gen_golden.py)", err)
-	}
-	var golden []struct {
-		Name        string          `json:"name"`
-		Input       blob            `json:"input"`
-		State       map[string]blob `json:"state"`
-		LogitsEval  blob            `json:"logits_eval"`
-		LogitsTrain blob            `json:"logits_train"`
-	}
-	if err := json.Unmarshal(raw, &golden); err != nil {
-		t.Fatal(err)
-	}
 	cases := goldenCases(t)
-	if len(golden) != len(cases) {
-		t.Fatalf("golden.json has %d cases, want %d: rerun gen_golden.py", len(golden), len(cases))
+	var names []string
+	for _, gc := range cases {
+		names = append(names, gc.Name)
 	}
+	golden := zootest.ReadStateCases(t, "testdata/golden.json", names)
 	for i, gc := range cases {
 		g := golden[i]
 		t.Run(gc.Name, func(t *testing.T) {
-			if g.Name != gc.Name {
-				t.Fatalf("golden case %q, want %q", g.Name, gc.Name)
-			}
 			b := nn.NewBuilder(tensor.NewRand(1), false)
 			m := New(b, gc.Config, arch.Options{NumClasses: gc.Classes, InChans: gc.InChans, ImgSize: gc.Img})
-			load := func(name string, dst *tensor.Tensor) {
-				src, ok := g.State[name]
-				if !ok {
-					t.Errorf("%s: not in the PyTorch model", name)
-					return
-				}
-				v := src.tensor(t)
-				if !tensor.SameShape(v.Shape, dst.Shape) {
-					t.Errorf("%s: PyTorch shape %v, ours %v", name, v.Shape, dst.Shape)
-					return
-				}
-				copy(dst.Data, v.Data)
-			}
-			for _, p := range b.Params() {
-				load(p.Name, p.Value)
-			}
-			for _, buf := range b.Buffers() {
-				load(buf.Name, buf.Value)
-			}
-			if n := len(b.Params()) + len(b.Buffers()); n != len(g.State) {
-				t.Errorf("we have %d tensors, PyTorch %d", n, len(g.State))
-			}
-			if t.Failed() {
-				t.FailNow()
-			}
-			x := autograd.Const(g.Input.tensor(t))
+			zootest.LoadTensors(t, zootest.State(b), zootest.ByName(g.State))
+			x := autograd.Const(g.Input.Value())
 			for _, mode := range []struct {
 				train bool
-				want  blob
+				want  zootest.Tensor
 			}{{false, g.LogitsEval}, {true, g.LogitsTrain}} {
 				y := m.Forward(&nn.Ctx{Train: mode.train}, x)
-				if e := relErr(y.Value, mode.want.tensor(t)); e > 1e-4 || math.IsNaN(e) {
+				if e := zootest.L2RelErr(y.Value.Data, mode.want.Data); e > 1e-4 {
 					t.Errorf("train=%v logits: relative error %.3g", mode.train, e)
 				} else {
 					t.Logf("train=%v logits: relative error %.3g", mode.train, e)
 				}
 			}
 		})
-	}
-}
-
-func TestHalfToFloat(t *testing.T) {
-	for h, want := range map[uint16]float32{
-		0x3c00: 1, 0xc000: -2, 0x7bff: 65504, 0x0400: 1.0 / (1 << 14), 0x0001: 1.0 / (1 << 24),
-		0x8001: -1.0 / (1 << 24), 0x3555: 0.333251953125, 0x0000: 0,
-	} {
-		if got := halfToFloat(h); got != want {
-			t.Errorf("halfToFloat(%#04x) = %g, want %g", h, got, want)
-		}
-	}
-	if !math.IsInf(float64(halfToFloat(0xfc00)), -1) || !math.IsNaN(float64(halfToFloat(0x7e00))) {
-		t.Error("inf or NaN")
 	}
 }

@@ -1,31 +1,15 @@
 package swin
 
 import (
-	"encoding/base64"
-	"encoding/binary"
-	"encoding/csv"
-	"encoding/json"
 	"math"
-	"os"
-	"strconv"
 	"testing"
 
 	"github.com/reprise-ml/reprise/engine/autograd"
 	"github.com/reprise-ml/reprise/engine/nn"
 	"github.com/reprise-ml/reprise/engine/tensor"
 	"github.com/reprise-ml/reprise/zoo/arch"
+	"github.com/reprise-ml/reprise/zoo/zootest"
 )
-
-func lookup(t *testing.T, name string) arch.Variant {
-	t.Helper()
-	for _, v := range Variants() {
-		if v.Name == name {
-			return v
-		}
-	}
-	t.Fatalf("no variant %q", name)
-	return arch.Variant{}
-}
 
 func configOf(t *testing.T, name string) (Config, int) {
 	t.Helper()
@@ -38,28 +22,11 @@ func configOf(t *testing.T, name string) (Config, int) {
 	return Config{}, 0
 }
 
-// metaCount builds v shape-only and returns its parameter count and the
-// MACs of a forward pass on one image at its native resolution.
-func metaCount(v arch.Variant) (params, macs int64, m arch.Model) {
-	o := v.Resolve(arch.Options{})
-	b := nn.NewBuilder(nil, true)
-	m = v.New(b, o)
-	tp := autograd.NoGrad()
-	m.Forward(&nn.Ctx{Tape: tp}, autograd.Const(tensor.Meta(1, o.InChans, o.ImgSize, o.ImgSize)))
-	return nn.CountParams(b.Params(), ""), tp.MACs(), m
-}
-
 // TestParamCounts holds every full-size variant to torchvision's count of
 // the same architecture, which gen_counts.py checks equals timm's.
 func TestParamCounts(t *testing.T) {
-	raw, err := os.ReadFile("testdata/counts.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var want map[string]int64
-	if err := json.Unmarshal(raw, &want); err != nil {
-		t.Fatal(err)
-	}
+	zootest.ReadJSON(t, "testdata/counts.json", &want)
 	n := 0
 	for _, v := range Variants() {
 		if v.Twin {
@@ -71,7 +38,8 @@ func TestParamCounts(t *testing.T) {
 			t.Errorf("%s: no count in testdata/counts.json", v.Name)
 			continue
 		}
-		if got, _, _ := metaCount(v); got != w {
+		params, _ := zootest.Count(t, v)
+		if got := nn.CountParams(params, ""); got != w {
 			t.Errorf("%s: %d parameters, want %d (timm/torchvision)", v.Name, got, w)
 		}
 	}
@@ -80,30 +48,13 @@ func TestParamCounts(t *testing.T) {
 	}
 }
 
-// published reads timm's GMACs per model from ../published.csv.
+// published returns timm's GMACs per model in ../published.csv.
 func published(t *testing.T) map[string]float64 {
 	t.Helper()
-	f, err := os.Open("../published.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	col := map[string]int{}
-	for i, h := range rows[0] {
-		col[h] = i
-	}
 	out := map[string]float64{}
-	for _, r := range rows[1:] {
-		if s := r[col["gmacs_timm"]]; s != "" {
-			g, err := strconv.ParseFloat(s, 64)
-			if err != nil {
-				t.Fatalf("%s: gmacs_timm %q: %v", r[col["name"]], s, err)
-			}
-			out[r[col["name"]]] = g
+	for name, r := range zootest.Published(t) {
+		if !math.IsNaN(r.GMACsTimm) {
+			out[name] = r.GMACsTimm
 		}
 	}
 	return out
@@ -152,7 +103,7 @@ func TestMACs(t *testing.T) {
 			t.Errorf("%s: no gmacs_timm in published.csv", v.Name)
 			continue
 		}
-		_, macs, _ := metaCount(v)
+		_, macs := zootest.Count(t, v)
 		got := float64(macs) / 1e9
 		if rel := math.Abs(got-w) / w; rel > 0.02 {
 			t.Errorf("%s: %.4f GMACs, timm %.2f (off by %.2f%%, want <= 2%%)", v.Name, got, w, 100*rel)
@@ -174,7 +125,8 @@ func TestTwinBudget(t *testing.T) {
 		if !v.Twin {
 			continue
 		}
-		params, macs, m := metaCount(v)
+		m, ps, macs := zootest.CountAt(t, v, arch.Options{})
+		params := nn.CountParams(ps, "")
 		if macs > 15_000_000 {
 			t.Errorf("%s: %d MACs per image, want <= 15 M", v.Name, macs)
 		}
@@ -234,15 +186,6 @@ func TestRelativePositionIndex(t *testing.T) {
 	}
 }
 
-func finite(xs []float32) bool {
-	for _, x := range xs {
-		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-			return false
-		}
-	}
-	return true
-}
-
 // TestForwardFullSize runs every full-size model on one image with seeded
 // weights. The three above 20 GMACs (swin_large_patch4_window7_224,
 // swin_base_patch4_window12_384, swin_large_patch4_window12_384) are
@@ -253,78 +196,27 @@ func TestForwardFullSize(t *testing.T) {
 			continue
 		}
 		t.Run(v.Name, func(t *testing.T) {
-			if _, macs, _ := metaCount(v); testing.Short() && macs > 20e9 {
+			if _, macs := zootest.Count(t, v); testing.Short() && macs > 20e9 {
 				t.Skipf("%.1f GMACs: skipped with -short", float64(macs)/1e9)
 			}
-			o := v.Resolve(arch.Options{})
-			m := v.New(nn.NewBuilder(tensor.NewRand(1), false), o)
-			x := tensor.Randn(tensor.NewRand(2), 1, 1, o.InChans, o.ImgSize, o.ImgSize)
-			y := m.Forward(&nn.Ctx{}, autograd.Const(x)).Value
-			if y.Dims() != 2 || y.Shape[0] != 1 || y.Shape[1] != 1000 || !finite(y.Data) {
-				t.Fatalf("logits %v, finite %v", y.Shape, finite(y.Data))
-			}
+			zootest.CheckForward(t, v)
 		})
 	}
 }
 
-// TestTwinsTrainStep runs each twin forward on two images and back from
-// the logits times a fixed random tensor, in training mode: every
-// parameter gets a finite gradient that is not all zero.
+// TestTwinsTrainStep runs each twin forward on two images (finite [2, 10]
+// logits in inference and training) and back from the logits times a fixed
+// random tensor, in training mode: every parameter gets a finite gradient
+// that is not all zero.
 func TestTwinsTrainStep(t *testing.T) {
 	for _, v := range Variants() {
 		if !v.Twin {
 			continue
 		}
 		t.Run(v.Name, func(t *testing.T) {
-			o := v.Resolve(arch.Options{})
-			b := nn.NewBuilder(tensor.NewRand(3), false)
-			m := v.New(b, o)
-			x := tensor.Randn(tensor.NewRand(4), 1, 2, o.InChans, o.ImgSize, o.ImgSize)
-			if y := m.Forward(&nn.Ctx{}, autograd.Const(x)).Value; y.Dims() != 2 || y.Shape[0] != 2 || y.Shape[1] != 10 || !finite(y.Data) {
-				t.Fatalf("inference logits %v, finite %v", y.Shape, finite(y.Data))
-			}
-			tp := autograd.NewTape()
-			y := m.Forward(&nn.Ctx{Tape: tp, Train: true, RNG: tensor.NewRand(5)}, autograd.Const(x))
-			if !finite(y.Value.Data) {
-				t.Fatal("training logits not finite")
-			}
-			tp.BackwardFrom(y, tensor.Randn(tensor.NewRand(6), 1, 2, 10))
-			for _, p := range b.Params() {
-				if p.Grad == nil || !finite(p.Grad.Data) {
-					t.Errorf("%s: no finite gradient", p.Name)
-					continue
-				}
-				nonzero := false
-				for _, g := range p.Grad.Data {
-					nonzero = nonzero || g != 0
-				}
-				if !nonzero {
-					t.Errorf("%s: gradient all zero", p.Name)
-				}
-			}
+			zootest.CheckTwinTrainStep(t, v, arch.Options{}, nil)
 		})
 	}
-}
-
-type goldenTensor struct {
-	Shape []int  `json:"shape"`
-	Data  string `json:"data"` // base64 of little-endian float32
-}
-
-func (g goldenTensor) floats(t *testing.T) []float32 {
-	t.Helper()
-	raw, err := base64.StdEncoding.DecodeString(g.Data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(raw) != 4*tensor.Numel(g.Shape) {
-		t.Fatalf("%d bytes for shape %v", len(raw), g.Shape)
-	}
-	out := make([]float32, len(raw)/4)
-	for i := range out {
-		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
-	}
-	return out
 }
 
 // TestGolden loads the weights of gen_golden.py's PyTorch Swin (timm's
@@ -333,52 +225,23 @@ func (g goldenTensor) floats(t *testing.T) []float32 {
 func TestGolden(t *testing.T) {
 	for _, name := range []string{"swin_tiny_r28", "swin_tiny_r32"} {
 		t.Run(name, func(t *testing.T) {
-			raw, err := os.ReadFile("testdata/golden_" + name + ".json")
-			if err != nil {
-				t.Fatal(err)
-			}
 			var g struct {
-				Params        map[string]goldenTensor `json:"params"`
-				Input, Logits goldenTensor
+				Params        map[string]zootest.Tensor `json:"params"`
+				Input, Logits zootest.Tensor
 			}
-			if err := json.Unmarshal(raw, &g); err != nil {
-				t.Fatal(err)
-			}
-			v := lookup(t, name)
+			zootest.ReadJSON(t, "testdata/golden_"+name+".json", &g)
+			v := zootest.Variant(t, Variants(), name)
 			b := nn.NewBuilder(tensor.NewRand(7), false)
 			m := v.New(b, v.Resolve(arch.Options{}))
-			for _, p := range b.Params() {
-				w, ok := g.Params[p.Name]
-				if !ok {
-					t.Errorf("%s: not in the PyTorch state dict", p.Name)
-					continue
-				}
-				if !tensor.SameShape(w.Shape, p.Value.Shape) {
-					t.Errorf("%s: shape %v, PyTorch %v", p.Name, p.Value.Shape, w.Shape)
-					continue
-				}
-				copy(p.Value.Data, w.floats(t))
-				delete(g.Params, p.Name)
-			}
-			for n := range g.Params {
-				t.Errorf("PyTorch parameter %s not in the model", n)
-			}
-			if t.Failed() {
-				return
-			}
-			x := tensor.FromData(g.Input.floats(t), g.Input.Shape...)
-			got := m.Forward(&nn.Ctx{}, autograd.Const(x)).Value
-			want := g.Logits.floats(t)
+			// Parameters only: the relative position index, a buffer, is
+			// not in the file.
+			zootest.LoadTensors(t, zootest.Params(b), zootest.ByName(g.Params))
+			got := m.Forward(&nn.Ctx{}, autograd.Const(g.Input.Value())).Value
+			want := g.Logits.Data
 			if !tensor.SameShape(got.Shape, g.Logits.Shape) {
 				t.Fatalf("logits %v, PyTorch %v", got.Shape, g.Logits.Shape)
 			}
-			var num, den float64
-			for i, w := range want {
-				d := float64(got.Data[i] - w)
-				num += d * d
-				den += float64(w) * float64(w)
-			}
-			rel := math.Sqrt(num / den)
+			rel := zootest.L2RelErr(got.Data, want)
 			if rel > 1e-4 {
 				t.Errorf("logits normwise relative error %.3g, want <= 1e-4\n got %v\nwant %v", rel, got.Data, want)
 			}
@@ -390,7 +253,7 @@ func TestGolden(t *testing.T) {
 // TestDropPathRates checks that Options.DropPath rises linearly over all
 // blocks from 0 to the rate, as timm's dpr (Sec. A2.1: stochastic depth).
 func TestDropPathRates(t *testing.T) {
-	v := lookup(t, "swin_tiny_patch4_window7_224")
+	v := zootest.Variant(t, Variants(), "swin_tiny_patch4_window7_224")
 	m := v.New(nn.NewBuilder(nil, true), v.Resolve(arch.Options{DropPath: 0.2})).(*Model)
 	var rates []float32
 	for _, s := range m.Stages {

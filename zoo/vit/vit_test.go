@@ -1,13 +1,8 @@
 package vit
 
 import (
-	"encoding/binary"
-	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"math"
-	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,18 +13,8 @@ import (
 	"github.com/reprise-ml/reprise/engine/nn"
 	"github.com/reprise-ml/reprise/engine/tensor"
 	"github.com/reprise-ml/reprise/zoo/arch"
+	"github.com/reprise-ml/reprise/zoo/zootest"
 )
-
-func variant(t *testing.T, name string) arch.Variant {
-	t.Helper()
-	for _, v := range Variants() {
-		if v.Name == name {
-			return v
-		}
-	}
-	t.Fatalf("no variant %q", name)
-	return arch.Variant{}
-}
 
 // configOf returns the Config a variant is built from.
 func configOf(t *testing.T, name string) Config {
@@ -46,17 +31,6 @@ func configOf(t *testing.T, name string) Config {
 	}
 	t.Fatalf("no config for %q", name)
 	return Config{}
-}
-
-// count builds v shape-only for o (zero fields: defaults) and returns the
-// model, its parameters and the MACs of one forward pass of one image.
-func count(v arch.Variant, o arch.Options) (arch.Model, []*nn.Param, int64) {
-	b := nn.NewBuilder(nil, true)
-	o = v.Resolve(o)
-	m := v.New(b, o)
-	tp := autograd.NoGrad()
-	m.Forward(&nn.Ctx{Tape: tp}, autograd.Const(tensor.Meta(1, o.InChans, o.ImgSize, o.ImgSize)))
-	return m, b.Params(), tp.MACs()
 }
 
 // formulaParams is the parameter count of cfg in closed form. With
@@ -111,38 +85,6 @@ var timmExtra = map[string]struct {
 	"vit_huge_patch14_224":  {630.76, 167.4, true},
 }
 
-type published struct {
-	paramsPaper, gmacsPaper, paramsTimm, gmacsTimm float64 // NaN where empty
-}
-
-func readPublished(t *testing.T) map[string]published {
-	t.Helper()
-	f, err := os.Open("../published.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	num := func(s string) float64 {
-		if s == "" {
-			return math.NaN()
-		}
-		v, err := strconv.ParseFloat(s, 64)
-		if err != nil {
-			t.Fatalf("published.csv: %v", err)
-		}
-		return v
-	}
-	out := map[string]published{}
-	for _, r := range rs[1:] {
-		out[r[0]] = published{num(r[3]), num(r[4]), num(r[6]), num(r[7])}
-	}
-	return out
-}
-
 type tvCounts struct {
 	Models map[string]struct {
 		Params int64 `json:"params"`
@@ -153,13 +95,7 @@ type tvCounts struct {
 func readCounts(t *testing.T) tvCounts {
 	t.Helper()
 	var c tvCounts
-	b, err := os.ReadFile("testdata/counts.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &c); err != nil {
-		t.Fatal(err)
-	}
+	zootest.ReadJSON(t, "testdata/counts.json", &c)
 	return c
 }
 
@@ -177,7 +113,7 @@ func readCounts(t *testing.T) tvCounts {
 // MACs to torchvision's count only: neither the paper nor timm publishes
 // them.
 func TestCountsExact(t *testing.T) {
-	pub := readPublished(t)
+	pub := zootest.Published(t)
 	tv := readCounts(t)
 	seen := 0
 	for _, v := range Variants() {
@@ -186,7 +122,7 @@ func TestCountsExact(t *testing.T) {
 		}
 		o := v.Resolve(arch.Options{})
 		cfg := configOf(t, v.Name)
-		_, params, macs := count(v, arch.Options{})
+		_, params, macs := zootest.CountAt(t, v, arch.Options{})
 		got := nn.CountParams(params, "")
 		if want := formulaParams(cfg, o.InChans, o.ImgSize, o.NumClasses); got != want {
 			t.Errorf("%s: %d parameters, closed form %d", v.Name, got, want)
@@ -205,9 +141,9 @@ func TestCountsExact(t *testing.T) {
 			}
 		}
 		p, inCSV := pub[v.Name]
-		timmParams, timmGMACs, headless := p.paramsTimm, p.gmacsTimm, false
+		timmParams, timmGMACs, headless := p.ParamsTimm, p.GMACsTimm, false
 		if x, ok := timmExtra[v.Name]; ok {
-			if inCSV && !math.IsNaN(p.paramsTimm) {
+			if inCSV && !math.IsNaN(p.ParamsTimm) {
 				t.Errorf("%s: now in published.csv; drop it from timmExtra", v.Name)
 			}
 			timmParams, timmGMACs, headless = x.paramsM, x.gmacs, x.headless
@@ -217,13 +153,13 @@ func TestCountsExact(t *testing.T) {
 		}
 		gm := float64(macs) / 1e9
 		if math.IsNaN(timmParams) { // vit_huge_patch14_518
-			if e := math.Abs(float64(got)/1e6-p.paramsPaper) / p.paramsPaper; e > 0.03 {
-				t.Errorf("%s: %.2f M parameters, paper %.0f M (%.1f%% off)", v.Name, float64(got)/1e6, p.paramsPaper, 100*e)
+			if e := math.Abs(float64(got)/1e6-p.ParamsPaper) / p.ParamsPaper; e > 0.03 {
+				t.Errorf("%s: %.2f M parameters, paper %.0f M (%.1f%% off)", v.Name, float64(got)/1e6, p.ParamsPaper, 100*e)
 			}
-			if _, ok := tv.Models[v.Name]; !ok || !math.IsNaN(p.gmacsPaper) {
+			if _, ok := tv.Models[v.Name]; !ok || !math.IsNaN(p.GMACsPaper) {
 				t.Errorf("%s: expected a torchvision count and no published GMACs", v.Name)
 			}
-			t.Logf("%-34s %12d params (paper %.0f M)  %9.3f GMACs (torchvision only)", v.Name, got, p.paramsPaper, gm)
+			t.Logf("%-34s %12d params (paper %.0f M)  %9.3f GMACs (torchvision only)", v.Name, got, p.ParamsPaper, gm)
 			continue
 		}
 		cmpParams := got
@@ -248,7 +184,7 @@ func TestCountsExact(t *testing.T) {
 // tokens and position embedding are excluded from weight decay.
 func TestDistilledInterface(t *testing.T) {
 	for _, v := range Variants() {
-		m, params, _ := count(v, arch.Options{})
+		m, params, _ := zootest.CountAt(t, v, arch.Options{})
 		_, isD := m.(arch.Distilled)
 		want := strings.Contains(v.Name, "distilled")
 		if isD != want {
@@ -265,15 +201,6 @@ func TestDistilledInterface(t *testing.T) {
 		}
 		if hasDist != want {
 			t.Errorf("%s: distillation parameters present = %v", v.Name, hasDist)
-		}
-	}
-}
-
-func finite(t *testing.T, what string, data []float32) {
-	t.Helper()
-	for _, v := range data {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			t.Fatalf("%s: non-finite value", what)
 		}
 	}
 }
@@ -297,20 +224,13 @@ func TestFullSizeForward(t *testing.T) {
 			continue
 		}
 		done[key] = v.Name
-		if _, _, macs := count(v, arch.Options{}); testing.Short() && macs > 20e9 {
+		if _, _, macs := zootest.CountAt(t, v, arch.Options{}); testing.Short() && macs > 20e9 {
 			t.Logf("%s: skipped with -short (%.0f GMACs)", v.Name, float64(macs)/1e9)
 			continue
 		}
 		start := time.Now()
-		m := v.New(nn.NewBuilder(tensor.NewRand(1), false), o)
-		built := time.Now()
-		x := tensor.Randn(tensor.NewRand(2), 1, 1, o.InChans, o.ImgSize, o.ImgSize)
-		y := m.Forward(&nn.Ctx{}, autograd.Const(x)).Value
-		if !cmp.Equal(y.Shape, []int{1, 1000}) {
-			t.Fatalf("%s: logits %v", v.Name, y.Shape)
-		}
-		finite(t, v.Name, y.Data)
-		t.Logf("%s: built in %v, forward in %v", v.Name, built.Sub(start).Round(time.Millisecond), time.Since(built).Round(time.Millisecond))
+		zootest.CheckForward(t, v)
+		t.Logf("%s: built and run in %v", v.Name, time.Since(start).Round(time.Millisecond))
 	}
 }
 
@@ -326,7 +246,7 @@ func TestTwins(t *testing.T) {
 		}
 		n++
 		o := v.Resolve(arch.Options{DropPath: 0.1})
-		_, params, macs := count(v, arch.Options{})
+		_, params, macs := zootest.CountAt(t, v, arch.Options{})
 		cfg := configOf(t, v.Name)
 		if got, want := nn.CountParams(params, ""), formulaParams(cfg, o.InChans, o.ImgSize, o.NumClasses); got != want {
 			t.Errorf("%s: %d parameters, closed form %d", v.Name, got, want)
@@ -340,62 +260,20 @@ func TestTwins(t *testing.T) {
 		}
 		t.Logf("%s: %d parameters, %.2f M MACs per image", v.Name, nn.CountParams(params, ""), float64(macs)/1e6)
 
-		passes := []string{"Forward"}
+		zootest.CheckTwinTrainStep(t, v, o, nil)
 		if _, ok := v.New(nn.NewBuilder(nil, true), o).(arch.Distilled); ok {
-			passes = append(passes, "ForwardBoth")
-		}
-		for _, pass := range passes {
 			b := nn.NewBuilder(tensor.NewRand(3), false)
-			m := v.New(b, o)
-			x := autograd.Const(tensor.Randn(tensor.NewRand(4), 1, 2, o.InChans, o.ImgSize, o.ImgSize))
-			tp := autograd.NewTape()
-			c := &nn.Ctx{Tape: tp, Train: true, RNG: tensor.NewRand(5)}
-			var outs []*autograd.Var
-			if pass == "Forward" {
-				outs = []*autograd.Var{m.Forward(c, x)}
-			} else {
-				cls, dist := m.(arch.Distilled).ForwardBoth(c, x)
-				outs = []*autograd.Var{cls, dist}
+			m := v.New(b, o).(arch.Distilled)
+			both := func(c *nn.Ctx, x *autograd.Var) []*autograd.Var {
+				cls, dist := m.ForwardBoth(c, x)
+				return []*autograd.Var{cls, dist}
 			}
-			var loss *autograd.Var
-			for i, y := range outs {
-				if !cmp.Equal(y.Value.Shape, []int{2, 10}) {
-					t.Fatalf("%s %s: logits %v", v.Name, pass, y.Value.Shape)
-				}
-				finite(t, v.Name, y.Value.Data)
-				w := autograd.Const(tensor.Randn(tensor.NewRand(uint64(6+i)), 1, 2, 10))
-				term := tp.Sum(tp.Mul(y, w), []int{0, 1}, false)
-				if loss == nil {
-					loss = term
-				} else {
-					loss = tp.Add(loss, term)
-				}
-			}
-			tp.Backward(loss)
-			for _, p := range b.Params() {
-				if p.Grad == nil {
-					t.Errorf("%s %s: %s has no gradient", v.Name, pass, p.Name)
-					continue
-				}
-				finite(t, v.Name+" "+p.Name+" gradient", p.Grad.Data)
-				nonzero := false
-				for _, g := range p.Grad.Data {
-					nonzero = nonzero || g != 0
-				}
-				if !nonzero {
-					t.Errorf("%s %s: %s has an all-zero gradient", v.Name, pass, p.Name)
-				}
-			}
+			zootest.CheckTrainStepOutputs(t, v.Name+" ForwardBoth", both, b.Params(), o, nil)
 		}
 	}
 	if n != 6 {
 		t.Fatalf("%d twins, want 6", n)
 	}
-}
-
-type tensorJSON struct {
-	Shape []int     `json:"shape"`
-	Data  []float32 `json:"data"`
 }
 
 type goldenFile struct {
@@ -409,15 +287,11 @@ type goldenFile struct {
 		MLP     int `json:"mlp"`
 		Classes int `json:"classes"`
 	} `json:"config"`
-	Tensors []struct {
-		Name  string `json:"name"`
-		Shape []int  `json:"shape"`
-	} `json:"tensors"`
-	Input        tensorJSON `json:"input"`
-	LogitsCls    tensorJSON `json:"logits_cls"`
-	LogitsDist   tensorJSON `json:"logits_dist"`
-	PosEmbed8    tensorJSON `json:"pos_embed_8x8"`
-	AntialiasGap float64    `json:"antialias_gap"`
+	Input        zootest.Tensor `json:"input"`
+	LogitsCls    zootest.Tensor `json:"logits_cls"`
+	LogitsDist   zootest.Tensor `json:"logits_dist"`
+	PosEmbed8    zootest.Tensor `json:"pos_embed_8x8"`
+	AntialiasGap float64        `json:"antialias_gap"`
 }
 
 // loadGolden builds deit_tiny_distilled_r28 from PyTorch's weights
@@ -426,69 +300,28 @@ type goldenFile struct {
 func loadGolden(t *testing.T) (*goldenFile, *Distilled) {
 	t.Helper()
 	var g goldenFile
-	js, err := os.ReadFile("testdata/golden.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(js, &g); err != nil {
-		t.Fatal(err)
-	}
-	raw, err := os.ReadFile("testdata/golden.bin")
-	if err != nil {
-		t.Fatal(err)
-	}
+	state := zootest.ReadGolden(t, "testdata/golden", &g).Tensors
 	gc := g.Config
 	cfg := configOf(t, "deit_tiny_distilled_r28")
 	if want := (Config{Size{gc.Depth, gc.Dim, gc.MLP, gc.Heads}, gc.Patch, true}); cfg != want {
 		t.Fatalf("golden config %+v, twin %+v", want, cfg)
 	}
 	b := nn.NewBuilder(tensor.NewRand(0), false)
-	m := New(b, cfg, variant(t, "deit_tiny_distilled_r28").Resolve(arch.Options{})).(*Distilled)
-	byName := map[string]*tensor.Tensor{}
-	for _, p := range b.Params() {
-		byName[p.Name] = p.Value
-	}
-	off := 0
-	for _, ts := range g.Tensors {
-		dst, ok := byName[ts.Name]
-		if !ok {
-			t.Fatalf("PyTorch tensor %s has no counterpart", ts.Name)
-		}
-		if !cmp.Equal(dst.Shape, ts.Shape) {
-			t.Fatalf("%s: shape %v, PyTorch %v", ts.Name, dst.Shape, ts.Shape)
-		}
-		for i := range dst.Data {
-			dst.Data[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*(off+i):]))
-		}
-		off += len(dst.Data)
-		delete(byName, ts.Name)
-	}
-	if len(byName) != 0 || off*4 != len(raw) {
-		t.Fatalf("unloaded tensors %v; %d of %d bytes read", byName, off*4, len(raw))
-	}
+	m := New(b, cfg, zootest.Variant(t, Variants(), "deit_tiny_distilled_r28").Resolve(arch.Options{})).(*Distilled)
+	zootest.LoadTensors(t, zootest.Params(b), state)
 	return &g, m
-}
-
-// relErr is the normwise relative error max|got-want| / max(1, max|want|).
-func relErr(got, want []float32) float64 {
-	var d, mx float64
-	for i, w := range want {
-		d = math.Max(d, math.Abs(float64(got[i]-w)))
-		mx = math.Max(mx, math.Abs(float64(w)))
-	}
-	return d / math.Max(1, mx)
 }
 
 // TestGoldenLogits compares both heads of the distilled twin, and their
 // mean (Forward), with PyTorch's, in evaluation.
 func TestGoldenLogits(t *testing.T) {
 	g, m := loadGolden(t)
-	x := autograd.Const(tensor.FromData(g.Input.Data, g.Input.Shape...))
+	x := autograd.Const(g.Input.Value())
 	cls, dist := m.ForwardBoth(&nn.Ctx{}, x)
-	if e := relErr(cls.Value.Data, g.LogitsCls.Data); e > 1e-4 {
+	if e := zootest.MaxMixedErr(cls.Value.Data, g.LogitsCls.Data); e > 1e-4 {
 		t.Errorf("class-token logits differ from PyTorch by %.3g\ngot  %v\nwant %v", e, cls.Value.Data, g.LogitsCls.Data)
 	}
-	if e := relErr(dist.Value.Data, g.LogitsDist.Data); e > 1e-4 {
+	if e := zootest.MaxMixedErr(dist.Value.Data, g.LogitsDist.Data); e > 1e-4 {
 		t.Errorf("distillation-token logits differ from PyTorch by %.3g\ngot  %v\nwant %v", e, dist.Value.Data, g.LogitsDist.Data)
 	}
 	mean := make([]float32, len(g.LogitsCls.Data))
@@ -496,11 +329,11 @@ func TestGoldenLogits(t *testing.T) {
 		mean[i] = (g.LogitsCls.Data[i] + g.LogitsDist.Data[i]) / 2
 	}
 	y := m.Forward(&nn.Ctx{}, x)
-	if e := relErr(y.Value.Data, mean); e > 1e-4 {
+	if e := zootest.MaxMixedErr(y.Value.Data, mean); e > 1e-4 {
 		t.Errorf("Forward differs from PyTorch's (head + head_dist)/2 by %.3g", e)
 	}
 	t.Logf("normwise error vs PyTorch: cls %.2g, dist %.2g, mean %.2g",
-		relErr(cls.Value.Data, g.LogitsCls.Data), relErr(dist.Value.Data, g.LogitsDist.Data), relErr(y.Value.Data, mean))
+		zootest.MaxMixedErr(cls.Value.Data, g.LogitsCls.Data), zootest.MaxMixedErr(dist.Value.Data, g.LogitsDist.Data), zootest.MaxMixedErr(y.Value.Data, mean))
 }
 
 // TestResizePosEmbed moves the golden twin from 28x28 (7x7 patches) to
@@ -520,16 +353,13 @@ func TestResizePosEmbed(t *testing.T) {
 			t.Fatalf("class/distillation entries changed at %d", i)
 		}
 	}
-	if e := relErr(pos.Data, g.PosEmbed8.Data); e > 1e-5 {
+	if e := zootest.MaxMixedErr(pos.Data, g.PosEmbed8.Data); e > 1e-5 {
 		t.Errorf("resized position embedding differs from F.interpolate(bicubic) by %.3g", e)
 	}
 	t.Logf("timm's antialias=True would differ by %.3g of the embedding's scale (see ResizePosEmbed)", g.AntialiasGap)
 	x := autograd.Const(tensor.Randn(tensor.NewRand(7), 1, 2, 1, 32, 32))
 	y := m.Forward(&nn.Ctx{}, x).Value
-	if !cmp.Equal(y.Shape, []int{2, 10}) {
-		t.Fatalf("logits at 32x32: %v", y.Shape)
-	}
-	finite(t, "logits at 32x32", y.Data)
+	zootest.CheckLogits(t, "at 32x32", y, 2, 10)
 
 	// Same grid: nothing changes.
 	p := m.PosEmbed.Var
@@ -565,7 +395,7 @@ func TestResizePosEmbedShapes(t *testing.T) {
 			t.Errorf("%+v: no gradient of the input's shape", c)
 			continue
 		}
-		finite(t, "gradient", pos.Grad.Data)
+		zootest.CheckFinite(t, "gradient", pos.Grad.Data)
 		for i := 0; i < c.prefix*8; i++ {
 			if pos.Grad.Data[i] != 1 {
 				t.Fatalf("%+v: prefix entry %d has gradient %g, want 1", c, i, pos.Grad.Data[i])
@@ -573,9 +403,9 @@ func TestResizePosEmbedShapes(t *testing.T) {
 		}
 	}
 
-	m224, _, _ := count(variant(t, "deit_base_distilled_patch16_224"), arch.Options{ImgSize: 224})
+	m224, _, _ := zootest.CountAt(t, zootest.Variant(t, Variants(), "deit_base_distilled_patch16_224"), arch.Options{ImgSize: 224})
 	m224.(*Distilled).SetImgSize(384)
-	_, p384, macs384 := count(variant(t, "deit_base_distilled_patch16_384"), arch.Options{})
+	_, p384, macs384 := zootest.CountAt(t, zootest.Variant(t, Variants(), "deit_base_distilled_patch16_384"), arch.Options{})
 	got := int64(m224.(*Distilled).PosEmbed.Value.Numel())
 	var want int64
 	for _, p := range p384 {
@@ -595,13 +425,13 @@ func TestResizePosEmbedShapes(t *testing.T) {
 
 func TestBadSizesPanic(t *testing.T) {
 	for _, f := range []func(){
-		func() { count(variant(t, "vit_tiny_r28"), arch.Options{ImgSize: 30}) },
+		func() { zootest.CountAt(t, zootest.Variant(t, Variants(), "vit_tiny_r28"), arch.Options{ImgSize: 30}) },
 		func() {
-			m, _, _ := count(variant(t, "vit_tiny_r28"), arch.Options{ImgSize: 32})
+			m, _, _ := zootest.CountAt(t, zootest.Variant(t, Variants(), "vit_tiny_r28"), arch.Options{ImgSize: 32})
 			m.(*VisionTransformer).SetImgSize(30)
 		},
 		func() {
-			m, _, _ := count(variant(t, "vit_tiny_r28"), arch.Options{})
+			m, _, _ := zootest.CountAt(t, zootest.Variant(t, Variants(), "vit_tiny_r28"), arch.Options{})
 			m.Forward(&nn.Ctx{}, autograd.Const(tensor.Meta(1, 1, 32, 32)))
 		},
 	} {
