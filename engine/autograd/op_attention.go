@@ -44,7 +44,7 @@ func (t *Tape) Attention(q, k, v *Var, scale float32, bias *Var) *Var {
 		biasOff = make([]int, batch)
 		broadcastEach(lead, lead, bs[:len(bs)-2], func(o, _, ib int) { biasOff[o] = ib * n * m })
 	}
-	out := newOut(append(append([]int{}, lead...), n, dv), q, k, v, bias)
+	out := t.newOut(append(append([]int{}, lead...), n, dv), q, k, v, bias)
 	t.addMACs(batch * n * m * (d + dv))
 	if isMeta(out) {
 		return out
@@ -52,7 +52,7 @@ func (t *Tape) Attention(q, k, v *Var, scale float32, bias *Var) *Var {
 	recording := t != nil && t.record && (q.requiresGrad || k.requiresGrad || v.requiresGrad || (bias != nil && bias.requiresGrad))
 	var probs []float32
 	if recording {
-		probs = make([]float32, batch*n*m)
+		probs = t.alloc(batch * n * m)
 	}
 	var bd []float32
 	if bias != nil {
@@ -74,7 +74,7 @@ func (t *Tape) Attention(q, k, v *Var, scale float32, bias *Var) *Var {
 			dvg = v.grad()
 		}
 		if bias != nil && bias.requiresGrad {
-			ds = make([]float32, batch*n*m)
+			ds = t.alloc(batch * n * m)
 		}
 		kernels.AttentionBackward(batch, n, m, d, dv, scale, q.Value.Data, k.Value.Data, v.Value.Data, probs, g, dq, dk, dvg, ds)
 		if ds != nil {

@@ -29,7 +29,7 @@ func (t *Tape) Concat(axis int, xs ...*Var) *Var {
 		}
 		shape[axis] += s[axis]
 	}
-	out := newOut(shape, xs...)
+	out := t.newOut(shape, xs...)
 	if isMeta(out) {
 		return out
 	}
@@ -111,7 +111,7 @@ func (t *Tape) shapeSlice(name string, x *Var, axis, start, count, step int) *Va
 	xs := x.Value.Shape
 	shape := append([]int{}, xs...)
 	shape[axis] = count
-	out := newOut(shape, x)
+	out := t.newOut(shape, x)
 	if isMeta(out) {
 		return out
 	}

@@ -94,7 +94,7 @@ func convResolve(xs, ws []int, b *Var, o Conv2dOpts) convSize {
 func (t *Tape) Conv2d(x, w, b *Var, o Conv2dOpts) *Var {
 	s := convResolve(x.Value.Shape, w.Value.Shape, b, o)
 	g := s.g
-	out := newOut([]int{s.n, s.o, g.OH, g.OW}, x, w, b)
+	out := t.newOut([]int{s.n, s.o, g.OH, g.OW}, x, w, b)
 	cg, og := s.c/s.groups, s.o/s.groups
 	k := cg * g.KH * g.KW
 	t.addMACs(s.n * s.o * g.OH * g.OW * k)
@@ -112,20 +112,11 @@ func (t *Tape) Conv2d(x, w, b *Var, o Conv2dOpts) *Var {
 	if depthwise {
 		kernels.DepthwiseConv2d(g, s.n, s.c, og, xd, wd, bd, yd)
 	} else {
-		// y_g = w_g [og, k] · cols_g [k, ohw] (+ bias, pre-filled with beta 1).
-		beta := float32(0)
-		if bd != nil {
-			beta = 1
-			for p := 0; p < s.n*s.o; p++ {
-				yp := yd[p*ohw : (p+1)*ohw]
-				for i := range yp {
-					yp[i] = bd[p%s.o]
-				}
-			}
-		}
+		// y_g = w_g [og, k] · cols_g [k, ohw] + bias_g, the bias added per
+		// row (output channel) by the GEMM's store.
 		var col []float32
 		if !pointwise {
-			col = make([]float32, k*ohw)
+			col = t.alloc(k * ohw)
 		}
 		for n := 0; n < s.n; n++ {
 			for gi := 0; gi < s.groups; gi++ {
@@ -135,7 +126,11 @@ func (t *Tape) Conv2d(x, w, b *Var, o Conv2dOpts) *Var {
 					kernels.Im2col(g, cg, xg, col)
 					cols = col
 				}
-				kernels.Sgemm(false, false, og, ohw, k, 1, wd[gi*og*k:], k, cols, ohw, beta, yd[(n*s.o+gi*og)*ohw:], ohw)
+				var rb []float32
+				if bd != nil {
+					rb = bd[gi*og : (gi+1)*og]
+				}
+				kernels.SgemmBias(false, false, og, ohw, k, 1, wd[gi*og*k:], k, cols, ohw, 0, yd[(n*s.o+gi*og)*ohw:], ohw, rb, nil)
 			}
 		}
 	}
@@ -161,7 +156,7 @@ func (t *Tape) Conv2d(x, w, b *Var, o Conv2dOpts) *Var {
 		}
 		var col []float32
 		if !pointwise {
-			col = make([]float32, k*ohw)
+			col = t.alloc(k * ohw)
 		}
 		for n := 0; n < s.n; n++ {
 			for gi := 0; gi < s.groups; gi++ {

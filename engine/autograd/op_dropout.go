@@ -21,7 +21,7 @@ func (t *Tape) Dropout(x *Var, p float32, rng *rand.Rand) *Var {
 	if p == 0 {
 		return x
 	}
-	out := newOut(x.Value.Shape, x)
+	out := t.newOut(x.Value.Shape, x)
 	if isMeta(out) {
 		return out
 	}
@@ -62,7 +62,7 @@ func (t *Tape) DropPath(x *Var, p float32, rng *rand.Rand) *Var {
 	if p == 0 {
 		return x
 	}
-	out := newOut(x.Value.Shape, x)
+	out := t.newOut(x.Value.Shape, x)
 	if isMeta(out) {
 		return out
 	}

@@ -19,7 +19,7 @@ func (t *Tape) MatMul(a, b *Var) *Var {
 		panicf("MatMul: batch dimensions of %v and %v do not broadcast", as, bs)
 	}
 	shape := append(append([]int{}, batch...), m, n)
-	out := newOut(shape, a, b)
+	out := t.newOut(shape, a, b)
 	nb := tensor.Numel(batch)
 	t.addMACs(nb * m * n * k)
 	if isMeta(out) {
@@ -59,22 +59,17 @@ func (t *Tape) Linear(x, w, bias *Var) *Var {
 	in, no := ws[1], ws[0]
 	rows := tensor.Numel(xs[:len(xs)-1])
 	shape := append(append([]int{}, xs[:len(xs)-1]...), no)
-	out := newOut(shape, x, w, bias)
+	out := t.newOut(shape, x, w, bias)
 	t.addMACs(rows * in * no)
 	if isMeta(out) {
 		return out
 	}
-	od := out.Value.Data
+	// The bias is added by the GEMM's store, as a per-column bias.
+	var bd []float32
 	if bias != nil {
-		for r := 0; r < rows; r++ {
-			copy(od[r*no:(r+1)*no], bias.Value.Data)
-		}
+		bd = bias.Value.Data
 	}
-	beta := float32(0)
-	if bias != nil {
-		beta = 1
-	}
-	kernels.Sgemm(false, true, rows, no, in, 1, x.Value.Data, in, w.Value.Data, in, beta, od, no)
+	kernels.SgemmBias(false, true, rows, no, in, 1, x.Value.Data, in, w.Value.Data, in, 0, out.Value.Data, no, nil, bd)
 	t.push("Linear", out, func(g []float32) {
 		if x.requiresGrad {
 			kernels.Sgemm(false, false, rows, in, no, 1, g, no, w.Value.Data, in, 1, x.grad(), in)

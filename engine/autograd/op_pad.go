@@ -22,7 +22,7 @@ func (t *Tape) Pad(x *Var, before, after []int, value float32) *Var {
 		}
 		shape[d] = before[d] + xs[d] + after[d]
 	}
-	out := newOut(shape, x)
+	out := t.newOut(shape, x)
 	if isMeta(out) {
 		return out
 	}
@@ -58,7 +58,7 @@ func (t *Tape) Roll(x *Var, shifts, axes []int) *Var {
 			shift[a] = ((shift[a]+shifts[i])%n + n) % n
 		}
 	}
-	out := newOut(xs, x)
+	out := t.newOut(xs, x)
 	if isMeta(out) {
 		return out
 	}

@@ -18,7 +18,7 @@ import (
 // keepdim=keepdim).
 func (t *Tape) Sum(x *Var, axes []int, keepdim bool) *Var {
 	r := elementwiseReduction("Sum", x.Value.Shape, axes, keepdim)
-	out := newOut(r.shape, x)
+	out := t.newOut(r.shape, x)
 	if isMeta(out) {
 		return out
 	}
@@ -35,7 +35,7 @@ func (t *Tape) Sum(x *Var, axes []int, keepdim bool) *Var {
 // empty group).
 func (t *Tape) Mean(x *Var, axes []int, keepdim bool) *Var {
 	r := elementwiseReduction("Mean", x.Value.Shape, axes, keepdim)
-	out := newOut(r.shape, x)
+	out := t.newOut(r.shape, x)
 	if isMeta(out) {
 		return out
 	}
@@ -61,7 +61,7 @@ func (t *Tape) Max(x *Var, axes []int, keepdim bool) *Var {
 	if r.n == 0 && tensor.Numel(r.shape) > 0 {
 		panicf("Max: reducing shape %v over axes %v, which are empty", x.Value.Shape, axes)
 	}
-	out := newOut(r.shape, x)
+	out := t.newOut(r.shape, x)
 	if isMeta(out) {
 		return out
 	}
@@ -86,7 +86,7 @@ func (t *Tape) Max(x *Var, axes []int, keepdim bool) *Var {
 // two agree to float32 rounding, not bit for bit.
 func (t *Tape) Variance(x *Var, axes []int, correction int, keepdim bool) *Var {
 	r := elementwiseReduction("Variance", x.Value.Shape, axes, keepdim)
-	out := newOut(r.shape, x)
+	out := t.newOut(r.shape, x)
 	if isMeta(out) {
 		return out
 	}

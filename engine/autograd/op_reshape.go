@@ -40,6 +40,9 @@ func (t *Tape) shapeView(name string, x *Var, shape []int) *Var {
 		return &Var{Value: tensor.Meta(shape...)}
 	}
 	out := &Var{Value: &tensor.Tensor{Shape: shape, Data: x.Value.Data}}
+	if t != nil {
+		out.arena = &t.arena
+	}
 	t.push(name, out, func(g []float32) {
 		gx := x.grad()
 		for i, v := range g {
@@ -93,7 +96,7 @@ func (t *Tape) shapePermute(name string, x *Var, p []int) *Var {
 		shape[i] = xs[a]
 		pst[i] = xst[a]
 	}
-	out := newOut(shape, x)
+	out := t.newOut(shape, x)
 	if isMeta(out) {
 		return out
 	}
@@ -138,7 +141,7 @@ func (t *Tape) Expand(x *Var, shape ...int) *Var {
 			panicf("Expand: cannot expand %v to %v (dimension %d)", xs, shape, i)
 		}
 	}
-	o := newOut(out, x)
+	o := t.newOut(out, x)
 	if isMeta(o) {
 		return o
 	}

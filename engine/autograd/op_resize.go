@@ -45,7 +45,7 @@ func (t *Tape) Resize(x *Var, oh, ow int, mode ResizeMode) *Var {
 	if mode != Bilinear && mode != Bicubic {
 		panicf("Resize: unknown mode %d for input %v", int(mode), xs)
 	}
-	out := newOut([]int{xs[0], xs[1], oh, ow}, x)
+	out := t.newOut([]int{xs[0], xs[1], oh, ow}, x)
 	if isMeta(out) {
 		return out
 	}

@@ -8,11 +8,17 @@ import (
 
 // Var is a node of the computation: a value and, once Backward has run, the
 // gradient of the loss with respect to it.
+//
+// The value and gradient of a Var produced by an op on a tape live in that
+// tape's arena: they are valid until the tape's next Reset, which recycles
+// them for the next step. Read what you need (the loss, the logits) before
+// resetting; parameters and other leaves are never recycled.
 type Var struct {
 	Value *tensor.Tensor
 	Grad  *tensor.Tensor
 
 	requiresGrad bool
+	arena        *arena // where the gradient is allocated; nil for leaves
 }
 
 // Param wraps t as a leaf that needs a gradient (a parameter or an input
@@ -38,19 +44,64 @@ func (v *Var) ZeroGrad() {
 	}
 }
 
-// grad returns v's gradient buffer, allocating zeros on first use.
+// grad returns v's gradient buffer, allocating zeros on first use (from
+// the arena of the tape that produced v, if any).
 func (v *Var) grad() []float32 {
 	if v.Grad == nil {
-		v.Grad = tensor.New(v.Value.Shape...)
+		if v.arena != nil {
+			v.Grad = &tensor.Tensor{Shape: v.Value.Shape, Data: v.arena.get(v.Value.Numel())}
+		} else {
+			v.Grad = tensor.New(v.Value.Shape...)
+		}
 	}
 	return v.Grad.Data
 }
 
 // Tape records the ops of a forward pass for Backward.
+//
+// A tape reused across steps (Reset between them) recycles the buffers of
+// its intermediate values and gradients: the i-th buffer a step asks for is
+// the i-th buffer of the previous step, so a training step of a fixed model
+// and batch shape allocates no tensor memory in steady state.
 type Tape struct {
 	record bool
 	nodes  []node
 	macs   int64
+	arena  arena
+}
+
+// arena hands out float32 buffers by position within a step.
+type arena struct {
+	bufs [][]float32
+	next int
+}
+
+// get returns a zeroed buffer of n values: the buffer at the current
+// position if it is large enough, else a new one that takes its place.
+func (a *arena) get(n int) []float32 {
+	if a.next < len(a.bufs) && cap(a.bufs[a.next]) >= n {
+		b := a.bufs[a.next][:n]
+		clear(b)
+		a.next++
+		return b
+	}
+	b := make([]float32, n)
+	if a.next < len(a.bufs) {
+		a.bufs[a.next] = b
+	} else {
+		a.bufs = append(a.bufs, b)
+	}
+	a.next++
+	return b
+}
+
+// alloc returns a zeroed scratch buffer of n values that lives until the
+// next Reset (the heap for a nil tape).
+func (t *Tape) alloc(n int) []float32 {
+	if t == nil {
+		return make([]float32, n)
+	}
+	return t.arena.get(n)
 }
 
 type node struct {
@@ -82,11 +133,14 @@ func (t *Tape) Len() int {
 	return len(t.nodes)
 }
 
-// Reset forgets the recorded ops and the MAC count, keeping capacity.
+// Reset forgets the recorded ops and the MAC count and recycles the
+// buffers of every value and gradient produced on the tape since the last
+// Reset (see Var).
 func (t *Tape) Reset() {
 	clear(t.nodes)
 	t.nodes = t.nodes[:0]
 	t.macs = 0
+	t.arena.next = 0
 }
 
 // Backward computes the gradients of loss, which must hold one element,
@@ -127,7 +181,22 @@ func (t *Tape) addMACs(n int) {
 	}
 }
 
-// newOut allocates the output of an op: shape-only if any input is.
+// newOut allocates the output of an op on t: shape-only if any input is,
+// from t's arena otherwise (the heap for a nil tape).
+func (t *Tape) newOut(shape []int, inputs ...*Var) *Var {
+	if t == nil {
+		return newOut(shape, inputs...)
+	}
+	for _, in := range inputs {
+		if in != nil && in.Value.IsMeta() {
+			return &Var{Value: tensor.Meta(shape...)}
+		}
+	}
+	return &Var{Value: &tensor.Tensor{Shape: append([]int{}, shape...), Data: t.arena.get(tensor.Numel(shape))}, arena: &t.arena}
+}
+
+// newOut allocates the output of an op on the heap: shape-only if any
+// input is.
 func newOut(shape []int, inputs ...*Var) *Var {
 	for _, in := range inputs {
 		if in != nil && in.Value.IsMeta() {

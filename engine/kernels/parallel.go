@@ -3,31 +3,178 @@ package kernels
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // ParallelFor calls fn over [0, n) split into contiguous chunks of at least
 // grain items, one chunk per worker, up to GOMAXPROCS workers. Callers must
 // only split over independent outputs: which worker computes an item must not
 // change its value.
+//
+// The chunks are cut from n, grain and GOMAXPROCS alone; the calling
+// goroutine and idle goroutines of a persistent pool claim them. A chunk no
+// helper is free to take runs on the calling goroutine, so nested calls
+// cannot deadlock. Helpers poll for about 50µs after each job before they
+// park, so that back-to-back calls find them awake.
 func ParallelFor(n, grain int, fn func(lo, hi int)) {
+	parallelRun(n, grain, gemmFunc(fn))
+}
+
+// gemmTask is work split into chunks by parallelRun.
+type gemmTask interface {
+	run(lo, hi int)
+}
+
+// gemmFunc adapts a ParallelFor body to gemmTask (a func value converts to
+// an interface without allocating).
+type gemmFunc func(lo, hi int)
+
+func (f gemmFunc) run(lo, hi int) { f(lo, hi) }
+
+// gemmPoolJob is one parallelRun call as the pool sees it. Jobs are reused,
+// and a helper may still hold a job it was handed after its call ended, so
+// every claim goes through state, one atomic word holding the call's
+// generation, its number of chunks and the next chunk to claim: a claim
+// succeeds only for the current call and a chunk that exists, and the
+// fields are read only after a successful claim (and are not rewritten
+// before every claimed chunk is done).
+type gemmPoolJob struct {
+	task     gemmTask
+	n, chunk int
+	state    atomic.Uint64 // generation<<32 | chunks<<16 | next chunk
+	done     sync.WaitGroup
+}
+
+const gemmPoolMaxChunks = 1<<16 - 1
+
+// work claims and runs chunks until none are left.
+func (j *gemmPoolJob) work() {
+	for {
+		s := j.state.Load()
+		c, cnt := int(s&0xffff), int(s>>16&0xffff)
+		if c >= cnt {
+			return
+		}
+		if !j.state.CompareAndSwap(s, s+1) {
+			continue
+		}
+		lo := c * j.chunk
+		j.task.run(lo, min(lo+j.chunk, j.n))
+		j.done.Done()
+	}
+}
+
+var (
+	// gemmPoolCh hands jobs to idle helpers. It is unbuffered and only sent
+	// to without blocking, so a job reaches a helper only if one is waiting.
+	gemmPoolCh      = make(chan *gemmPoolJob)
+	gemmPoolHelpers atomic.Int32
+	gemmPoolJobs    gemmFreeList[gemmPoolJob]
+
+	// gemmPoolSlot offers a job to a helper still spinning after its last
+	// one (gemmPoolSpinners counts them): on a virtual machine, waking a
+	// parked thread on an idle core can take tens of microseconds, which
+	// back-to-back parallel calls would otherwise pay every time.
+	gemmPoolSlot     atomic.Pointer[gemmPoolJob]
+	gemmPoolSpinners atomic.Int32
+)
+
+// gemmPoolSpin is how long a helper polls for the next job, yielding its
+// processor between polls, before it parks.
+const gemmPoolSpin = 50 * time.Microsecond
+
+func gemmPoolHelper() {
+	for {
+		var j *gemmPoolJob
+		gemmPoolSpinners.Add(1)
+		deadline := time.Now().Add(gemmPoolSpin)
+		for i := 0; ; i++ {
+			if p := gemmPoolSlot.Load(); p != nil && gemmPoolSlot.CompareAndSwap(p, nil) {
+				j = p
+				break
+			}
+			if i%16 == 15 && time.Now().After(deadline) {
+				break
+			}
+			runtime.Gosched()
+		}
+		gemmPoolSpinners.Add(-1)
+		if j == nil {
+			j = <-gemmPoolCh
+		}
+		j.work()
+	}
+}
+
+// parallelRun is ParallelFor for a gemmTask.
+func parallelRun(n, grain int, t gemmTask) {
 	if n <= 0 {
 		return
 	}
 	grain = max(grain, 1)
-	workers := min(runtime.GOMAXPROCS(0), (n+grain-1)/grain)
+	workers := min(runtime.GOMAXPROCS(0), (n+grain-1)/grain, gemmPoolMaxChunks)
 	if workers <= 1 {
-		fn(0, n)
+		t.run(0, n)
 		return
 	}
-	var wg sync.WaitGroup
-	chunk := (n + workers - 1) / workers
-	for lo := 0; lo < n; lo += chunk {
-		hi := min(lo+chunk, n)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn(lo, hi)
-		}()
+	for {
+		h := gemmPoolHelpers.Load()
+		if int(h) >= workers-1 {
+			break
+		}
+		if gemmPoolHelpers.CompareAndSwap(h, h+1) {
+			go gemmPoolHelper()
+		}
 	}
-	wg.Wait()
+	j := gemmPoolJobs.get()
+	j.task, j.n = t, n
+	j.chunk = (n + workers - 1) / workers
+	cnt := (n + j.chunk - 1) / j.chunk
+	j.done.Add(cnt)
+	gen := j.state.Load()>>32 + 1
+	j.state.Store(gen<<32 | uint64(cnt)<<16)
+	// Offer the job to a spinning helper, and wake up to cnt-1 parked ones
+	// in all; chunks nobody takes run here.
+	i := 1
+	if gemmPoolSpinners.Load() > 0 && gemmPoolSlot.CompareAndSwap(nil, j) {
+		i++
+	}
+	for ; i < cnt; i++ {
+		select {
+		case gemmPoolCh <- j:
+			continue
+		default:
+		}
+		break
+	}
+	j.work()
+	gemmPoolSlot.CompareAndSwap(j, nil)
+	j.done.Wait()
+	j.task = nil
+	gemmPoolJobs.put(j)
+}
+
+// gemmFreeList is a free list of reusable values that, unlike sync.Pool, the
+// garbage collector does not empty.
+type gemmFreeList[T any] struct {
+	mu   sync.Mutex
+	free []*T
+}
+
+func (l *gemmFreeList[T]) get() *T {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if n := len(l.free); n > 0 {
+		v := l.free[n-1]
+		l.free = l.free[:n-1]
+		return v
+	}
+	return new(T)
+}
+
+func (l *gemmFreeList[T]) put(v *T) {
+	l.mu.Lock()
+	l.free = append(l.free, v)
+	l.mu.Unlock()
 }

@@ -1,0 +1,46 @@
+//go:build !purego
+
+package kernels
+
+// gemmKernel6x16 computes the 6×16 tile acc = sum over p < k of
+// a[p*6+r]*b[p*16+j] from the packed micro-panels a and b (fused
+// multiply-adds, in order of p), then stores into c (row stride ldc):
+//
+//	c[r*ldc+j] = ((alpha*acc + beta*c[r*ldc+j]) + rowBias[r]) + colBias[j]
+//
+// each operation rounded to float32; beta*c is skipped unless flags&1, and
+// rowBias or colBias when nil. When flags&2, only the first
+// mr = flags>>8&255 rows and nr = flags>>16 columns of c, rowBias and
+// colBias are touched (an edge tile).
+//
+//go:noescape
+func gemmKernel6x16(k int, a, b, c *float32, ldc int, alpha, beta float32, rowBias, colBias *float32, flags int)
+
+// gemmPrefetchRows prefetches rows rows of width bytes each, stride bytes
+// apart, from p on, into L1. It has no effect on any value.
+//
+//go:noescape
+func gemmPrefetchRows(p *float32, stride, rows, width int)
+
+// The packing routines. Each fills micro-panels exactly as gemmPackA and
+// gemmPackB do in Go:
+//
+//	gemmPackA6:   dst[q*6+r] = a[r*lda+q],  r < 6,  q < k&^7 (stores 2 values past the end)
+//	gemmPackA6T:  dst[q*6+r] = a[q*lda+r],  r < 6,  q < k
+//	gemmPackB16T: dst[q*16+j] = b[j*ldb+q], j < 16, q < k&^7
+
+//go:noescape
+func gemmPackA6(k int, a *float32, lda int, dst *float32)
+
+//go:noescape
+func gemmPackA6T(k int, a *float32, lda int, dst *float32)
+
+//go:noescape
+func gemmPackB16T(k int, b *float32, ldb int, dst *float32)
+
+// gemmPackB16G packs panels full micro-panels of B (not transposed) at
+// once, row by row: dst[q*pstride+p*16+j] = b[p*ldb+q*16+j] for
+// q < panels, p < k, j < 16.
+//
+//go:noescape
+func gemmPackB16G(k int, b *float32, ldb int, dst *float32, panels, pstride int)
