@@ -2,7 +2,7 @@
 GO          ?= go
 PAPER       ?=
 BENCH_COUNT ?= 6
-BENCH       ?= .
+BENCH       ?= Sgemm/impl=reprise/m=(256|1024|196|3136)/
 
 .PHONY: help test bench benchcmp replicate data reports
 
@@ -15,7 +15,7 @@ test: ## go vet, gofmt check, go test ./... (what CI runs)
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) test ./...
 
-bench: ## run the benchmarks (BENCH=regexp, BENCH_COUNT=n) into bench/latest.txt
+bench: ## run benchmarks into bench/latest.txt (default: the SGEMM baseline suite; BENCH=regexp, BENCH_COUNT=n)
 	$(GO) test -run '^$$' -bench '$(BENCH)' -count $(BENCH_COUNT) ./bench/ | tee bench/latest.txt.tmp
 	mv bench/latest.txt.tmp bench/latest.txt
 
