@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -155,6 +156,11 @@ func runVersion(args []string, stdout, stderr io.Writer) error {
 					dirty = " (modified)"
 				}
 			}
+		}
+	}
+	if rev == "unknown" { // go run and -buildvcs=false builds carry no VCS stamp
+		if out, err := exec.Command("git", "rev-parse", "HEAD").Output(); err == nil {
+			rev = strings.TrimSpace(string(out)) + " (from git, not stamped)"
 		}
 	}
 	fmt.Fprintf(stdout, "reprise %s%s\n%s %s/%s GOMAXPROCS=%d\nkernels: %s\n",
