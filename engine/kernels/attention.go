@@ -10,7 +10,8 @@ import (
 // [m, dv] value block v_p, at offsets p·n·d, p·m·d and p·m·dv. Heads are
 // split across goroutines, a head never is, so results do not depend on
 // GOMAXPROCS. Only one n×m score block per worker is live at a time unless
-// the caller asks to keep the probabilities for a backward pass.
+// the caller asks to keep the probabilities for a backward pass. Each head
+// multiplies with SgemmSerial on its worker (bit-identical to Sgemm).
 
 // AttentionForward computes, for every head p < batch,
 //
@@ -46,11 +47,11 @@ func AttentionForward(batch, n, m, d, dv int, scale float32, q, k, v, bias []flo
 				copy(s, bias[biasOff[p]:biasOff[p]+n*m])
 				beta = 1
 			}
-			Sgemm(false, true, n, m, d, scale, q[p*n*d:], d, k[p*m*d:], d, beta, s, m)
+			SgemmSerial(false, true, n, m, d, scale, q[p*n*d:], d, k[p*m*d:], d, beta, s, m)
 			for r := 0; r < n; r++ {
 				attnSoftmaxRow(s[r*m : (r+1)*m])
 			}
-			Sgemm(false, false, n, dv, m, 1, s, m, v[p*m*dv:], dv, 0, o[p*n*dv:], dv)
+			SgemmSerial(false, false, n, dv, m, 1, s, m, v[p*m*dv:], dv, 0, o[p*n*dv:], dv)
 		}
 	})
 }
@@ -86,9 +87,9 @@ func AttentionBackward(batch, n, m, d, dv int, scale float32, q, k, v, probs, do
 			}
 			dop := do[p*n*dv:]
 			if dvOut != nil {
-				Sgemm(true, false, m, dv, n, 1, pp, m, dop, dv, 1, dvOut[p*m*dv:], dv)
+				SgemmSerial(true, false, m, dv, n, 1, pp, m, dop, dv, 1, dvOut[p*m*dv:], dv)
 			}
-			Sgemm(false, true, n, m, dv, 1, dop, dv, v[p*m*dv:], dv, 0, g, m)
+			SgemmSerial(false, true, n, m, dv, 1, dop, dv, v[p*m*dv:], dv, 0, g, m)
 			for r := 0; r < n; r++ {
 				pr, gr := pp[r*m:(r+1)*m], g[r*m:(r+1)*m]
 				s := attnDot(gr, pr)
@@ -97,10 +98,10 @@ func AttentionBackward(batch, n, m, d, dv int, scale float32, q, k, v, probs, do
 				}
 			}
 			if dq != nil {
-				Sgemm(false, false, n, d, m, scale, g, m, k[p*m*d:], d, 1, dq[p*n*d:], d)
+				SgemmSerial(false, false, n, d, m, scale, g, m, k[p*m*d:], d, 1, dq[p*n*d:], d)
 			}
 			if dk != nil {
-				Sgemm(true, false, m, d, n, scale, g, m, q[p*n*d:], d, 1, dk[p*m*d:], d)
+				SgemmSerial(true, false, m, d, n, scale, g, m, q[p*n*d:], d, 1, dk[p*m*d:], d)
 			}
 		}
 	})
