@@ -270,9 +270,12 @@ func Collect(p *Paper, o Options) (*Outcome, error) {
 	for _, seed := range seeds {
 		for _, e := range exps {
 			r, err := readResult(filepath.Join(runDir(o, p, e.ID, seed), "result.json"))
-			if err != nil {
+			if errors.Is(err, errNoResult) {
 				missing = append(missing, fmt.Sprintf("%s/seed%d", e.ID, seed))
 				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w (delete the run folder to rerun it)", p.Name, err)
 			}
 			out.Results[e.ID] = append(out.Results[e.ID], r)
 			out.Dataset, out.Notice = r.Provenance.Dataset, r.Notice

@@ -97,3 +97,20 @@ func TestSmokeReplication(t *testing.T) {
 		t.Fatalf("collecting unrun budget: %v", err)
 	}
 }
+
+// TestCorruptResultIsNamed: a damaged result.json is an error naming the
+// file, not a run silently counted as unfinished.
+func TestCorruptResultIsNamed(t *testing.T) {
+	runs := t.TempDir()
+	dir := filepath.Join(runs, "deit", "smoke", "teacher_small", "seed0")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "result.json"), []byte("{truncated"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := replicate.Collect(Paper, replicate.Options{Budget: replicate.Smoke, RunsDir: runs})
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "result.json")) || strings.Contains(err.Error(), "not finished") {
+		t.Fatalf("got %v", err)
+	}
+}
