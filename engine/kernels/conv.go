@@ -79,40 +79,44 @@ func convGrain(work int) int { return max(1, 16384/max(1, work)) }
 //	}
 func Im2col(g Geom2d, c int, x, col []float32) {
 	g.check("Im2col")
-	ohw, hw := g.OH*g.OW, g.H*g.W
+	ohw := g.OH * g.OW
 	rows := c * g.KH * g.KW
-	convCheckLen("Im2col x", x, c*hw)
+	convCheckLen("Im2col x", x, c*g.H*g.W)
 	convCheckLen("Im2col col", col, rows*ohw)
-	ParallelFor(rows, convGrain(ohw), func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			kx, ky, ci := r%g.KW, (r/g.KW)%g.KH, r/(g.KW*g.KH)
-			xp := x[ci*hw : (ci+1)*hw]
-			dst := col[r*ohw : (r+1)*ohw]
-			xlo, xhi := g.oxRange(kx)
-			off := kx*g.DilW - g.PadL
-			for oy := 0; oy < g.OH; oy++ {
-				row := dst[oy*g.OW : (oy+1)*g.OW]
-				iy := oy*g.StrideH - g.PadT + ky*g.DilH
-				if iy < 0 || iy >= g.H {
-					clear(row)
-					continue
-				}
-				clear(row[:xlo])
-				clear(row[xhi:])
-				src := xp[iy*g.W : (iy+1)*g.W]
-				if xlo == xhi {
-					continue
-				}
-				if g.StrideW == 1 {
-					copy(row[xlo:xhi], src[xlo+off:xhi+off])
-					continue
-				}
-				for ox := xlo; ox < xhi; ox++ {
-					row[ox] = src[ox*g.StrideW+off]
-				}
+	ParallelFor(rows, convGrain(ohw), func(lo, hi int) { im2colRows(g, x, col, lo, hi) })
+}
+
+// im2colRows is Im2col of the rows [lo, hi) of col, on the calling goroutine.
+func im2colRows(g Geom2d, x, col []float32, lo, hi int) {
+	ohw, hw := g.OH*g.OW, g.H*g.W
+	for r := lo; r < hi; r++ {
+		kx, ky, ci := r%g.KW, (r/g.KW)%g.KH, r/(g.KW*g.KH)
+		xp := x[ci*hw : (ci+1)*hw]
+		dst := col[r*ohw : (r+1)*ohw]
+		xlo, xhi := g.oxRange(kx)
+		off := kx*g.DilW - g.PadL
+		for oy := 0; oy < g.OH; oy++ {
+			row := dst[oy*g.OW : (oy+1)*g.OW]
+			iy := oy*g.StrideH - g.PadT + ky*g.DilH
+			if iy < 0 || iy >= g.H {
+				clear(row)
+				continue
+			}
+			clear(row[:xlo])
+			clear(row[xhi:])
+			src := xp[iy*g.W : (iy+1)*g.W]
+			if xlo == xhi {
+				continue
+			}
+			if g.StrideW == 1 {
+				copy(row[xlo:xhi], src[xlo+off:xhi+off])
+				continue
+			}
+			for ox := xlo; ox < xhi; ox++ {
+				row[ox] = src[ox*g.StrideW+off]
 			}
 		}
-	})
+	}
 }
 
 // Col2im folds columns col [c·KH·KW, OH·OW] back onto c planes x [c, H, W]:
@@ -136,43 +140,47 @@ func Im2col(g Geom2d, c int, x, col []float32) {
 //	}
 func Col2im(g Geom2d, c int, col, x []float32) {
 	g.check("Col2im")
+	convCheckLen("Col2im x", x, c*g.H*g.W)
+	convCheckLen("Col2im col", col, c*g.KH*g.KW*g.OH*g.OW)
+	ParallelFor(c, convGrain(g.KH*g.KW*g.OH*g.OW), func(lo, hi int) { col2imPlanes(g, col, x, lo, hi) })
+}
+
+// col2imPlanes is Col2im of the planes [lo, hi) of x, on the calling
+// goroutine.
+func col2imPlanes(g Geom2d, col, x []float32, lo, hi int) {
 	ohw, hw := g.OH*g.OW, g.H*g.W
-	convCheckLen("Col2im x", x, c*hw)
-	convCheckLen("Col2im col", col, c*g.KH*g.KW*ohw)
-	ParallelFor(c, convGrain(g.KH*g.KW*ohw), func(lo, hi int) {
-		for ci := lo; ci < hi; ci++ {
-			xp := x[ci*hw : (ci+1)*hw]
-			for ky := 0; ky < g.KH; ky++ {
-				for kx := 0; kx < g.KW; kx++ {
-					r := (ci*g.KH+ky)*g.KW + kx
-					src := col[r*ohw : (r+1)*ohw]
-					xlo, xhi := g.oxRange(kx)
-					if xlo == xhi {
+	for ci := lo; ci < hi; ci++ {
+		xp := x[ci*hw : (ci+1)*hw]
+		for ky := 0; ky < g.KH; ky++ {
+			for kx := 0; kx < g.KW; kx++ {
+				r := (ci*g.KH+ky)*g.KW + kx
+				src := col[r*ohw : (r+1)*ohw]
+				xlo, xhi := g.oxRange(kx)
+				if xlo == xhi {
+					continue
+				}
+				off := kx*g.DilW - g.PadL
+				for oy := 0; oy < g.OH; oy++ {
+					iy := oy*g.StrideH - g.PadT + ky*g.DilH
+					if iy < 0 || iy >= g.H {
 						continue
 					}
-					off := kx*g.DilW - g.PadL
-					for oy := 0; oy < g.OH; oy++ {
-						iy := oy*g.StrideH - g.PadT + ky*g.DilH
-						if iy < 0 || iy >= g.H {
-							continue
+					dst := xp[iy*g.W : (iy+1)*g.W]
+					srow := src[oy*g.OW : (oy+1)*g.OW]
+					if g.StrideW == 1 {
+						d := dst[xlo+off : xhi+off]
+						for i, v := range srow[xlo:xhi] {
+							d[i] += v
 						}
-						dst := xp[iy*g.W : (iy+1)*g.W]
-						srow := src[oy*g.OW : (oy+1)*g.OW]
-						if g.StrideW == 1 {
-							d := dst[xlo+off : xhi+off]
-							for i, v := range srow[xlo:xhi] {
-								d[i] += v
-							}
-							continue
-						}
-						for ox := xlo; ox < xhi; ox++ {
-							dst[ox*g.StrideW+off] += srow[ox]
-						}
+						continue
+					}
+					for ox := xlo; ox < xhi; ox++ {
+						dst[ox*g.StrideW+off] += srow[ox]
 					}
 				}
 			}
 		}
-	})
+	}
 }
 
 // DepthwiseConv2d is the depthwise convolution of n samples x [n, c, H, W]
