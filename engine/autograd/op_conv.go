@@ -106,44 +106,17 @@ func (t *Tape) Conv2d(x, w, b *Var, o Conv2dOpts) *Var {
 		bd = b.Value.Data
 	}
 	xd, wd, yd := x.Value.Data, w.Value.Data, out.Value.Data
-	hw, ohw := g.H*g.W, g.OH*g.OW
+	ohw := g.OH * g.OW
 	depthwise := s.groups == s.c && s.c > 1
-	pointwise := g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && o.Pad == [4]int{}
 	if depthwise {
 		kernels.DepthwiseConv2d(g, s.n, s.c, og, xd, wd, bd, yd)
 	} else {
-		// y_g = w_g [og, k] · cols_g [k, ohw] + bias_g, the bias added per
-		// row (output channel) by the GEMM's store.
-		var col []float32
-		if !pointwise {
-			col = t.alloc(k * ohw)
-		}
-		for n := 0; n < s.n; n++ {
-			for gi := 0; gi < s.groups; gi++ {
-				xg := xd[(n*s.c+gi*cg)*hw:]
-				cols := xg
-				if !pointwise {
-					kernels.Im2col(g, cg, xg, col)
-					cols = col
-				}
-				var rb []float32
-				if bd != nil {
-					rb = bd[gi*og : (gi+1)*og]
-				}
-				kernels.SgemmBias(false, false, og, ohw, k, 1, wd[gi*og*k:], k, cols, ohw, 0, yd[(n*s.o+gi*og)*ohw:], ohw, rb, nil)
-			}
-		}
+		cv := kernels.NewConv(g, s.n, s.c, s.o, s.groups)
+		cv.Forward(xd, wd, bd, yd, t.alloc(cv.ScratchLen()))
 	}
 	t.push("Conv2d", out, func(gy []float32) {
 		if b != nil && b.requiresGrad {
-			gb := b.grad()
-			for p := 0; p < s.n*s.o; p++ {
-				var sum float32
-				for _, v := range gy[p*ohw : (p+1)*ohw] {
-					sum += v
-				}
-				gb[p%s.o] += sum
-			}
+			kernels.BiasGrad(s.n, s.o, ohw, gy, b.grad())
 		}
 		if depthwise {
 			if x.requiresGrad {
@@ -154,34 +127,12 @@ func (t *Tape) Conv2d(x, w, b *Var, o Conv2dOpts) *Var {
 			}
 			return
 		}
-		var col []float32
-		if !pointwise {
-			col = t.alloc(k * ohw)
+		cv := kernels.NewConv(g, s.n, s.c, s.o, s.groups)
+		if w.requiresGrad {
+			cv.BackwardFilter(gy, xd, w.grad(), t.alloc(cv.FilterScratchLen()))
 		}
-		for n := 0; n < s.n; n++ {
-			for gi := 0; gi < s.groups; gi++ {
-				xoff := (n*s.c + gi*cg) * hw
-				gyg := gy[(n*s.o+gi*og)*ohw:]
-				wg := wd[gi*og*k:]
-				if w.requiresGrad {
-					// dw_g += gy_g [og, ohw] · cols_gᵀ.
-					cols := xd[xoff:]
-					if !pointwise {
-						kernels.Im2col(g, cg, cols, col)
-						cols = col
-					}
-					kernels.Sgemm(false, true, og, k, ohw, 1, gyg, ohw, cols, ohw, 1, w.grad()[gi*og*k:], k)
-				}
-				if x.requiresGrad {
-					// dcols_g = w_gᵀ · gy_g, folded back onto dx.
-					if pointwise {
-						kernels.Sgemm(true, false, k, ohw, og, 1, wg, k, gyg, ohw, 1, x.grad()[xoff:], ohw)
-						continue
-					}
-					kernels.Sgemm(true, false, k, ohw, og, 1, wg, k, gyg, ohw, 0, col, ohw)
-					kernels.Col2im(g, cg, col, x.grad()[xoff:])
-				}
-			}
+		if x.requiresGrad {
+			cv.BackwardInput(gy, wd, x.grad(), t.alloc(cv.ScratchLen()))
 		}
 	}, x, w, b)
 	return out

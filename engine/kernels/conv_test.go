@@ -40,7 +40,7 @@ func convCheck(t *testing.T, what string, got, want []float32, tol float64) {
 		if g != g && w != w || g == w {
 			continue
 		}
-		if math.Abs(float64(g)-float64(w)) > tol*(1+math.Abs(float64(w))) {
+		if g != g || w != w || !(math.Abs(float64(g)-float64(w)) <= tol*(1+math.Abs(float64(w)))) {
 			t.Fatalf("%s: element %d = %v, want %v", what, i, g, w)
 		}
 	}

@@ -1,0 +1,161 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+)
+
+// convLoops is the plain-loop grouped convolution in float64: y, and the
+// gradients of sum(y·gy) with respect to x and w.
+func convLoops(g Geom2d, n, c, o, groups int, x, w, bias, gy []float32) (y, gx, gw []float64) {
+	cg, og := c/groups, o/groups
+	y = make([]float64, n*o*g.OH*g.OW)
+	gx = make([]float64, n*c*g.H*g.W)
+	gw = make([]float64, len(w))
+	for s := 0; s < n; s++ {
+		for oc := 0; oc < o; oc++ {
+			gi := oc / og
+			for oy := 0; oy < g.OH; oy++ {
+				for ox := 0; ox < g.OW; ox++ {
+					yi := ((s*o+oc)*g.OH+oy)*g.OW + ox
+					var acc float64
+					if bias != nil {
+						acc = float64(bias[oc])
+					}
+					for ci := 0; ci < cg; ci++ {
+						for ky := 0; ky < g.KH; ky++ {
+							for kx := 0; kx < g.KW; kx++ {
+								iy, ix, ok := convTap(g, oy, ox, ky, kx)
+								if !ok {
+									continue
+								}
+								xi := ((s*c+gi*cg+ci)*g.H+iy)*g.W + ix
+								wi := ((oc*cg+ci)*g.KH+ky)*g.KW + kx
+								acc += float64(x[xi]) * float64(w[wi])
+								gx[xi] += float64(gy[yi]) * float64(w[wi])
+								gw[wi] += float64(gy[yi]) * float64(x[xi])
+							}
+						}
+					}
+					y[yi] = acc
+				}
+			}
+		}
+	}
+	return y, gx, gw
+}
+
+// convNaNs returns n NaNs: scratch a kernel must write before it reads.
+func convNaNs(n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(math.NaN())
+	}
+	return s
+}
+
+func convCheck64(t *testing.T, what string, got []float32, want []float64, tol float64) {
+	t.Helper()
+	want32 := make([]float32, len(want))
+	for i, v := range want {
+		want32[i] = float32(v)
+	}
+	convCheck(t, what, got, want32, tol)
+}
+
+// TestConvMatchesLoops checks Conv's forward, input and filter gradients
+// against the plain loops on awkward geometries, batches that take the
+// parallel-slot path and the one-sample path, groups and pointwise shapes.
+func TestConvMatchesLoops(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	type shape struct{ n, c, o, groups int }
+	shapes := []shape{{1, 3, 4, 1}, {2, 4, 6, 2}, {3, 2, 5, 1}, {9, 3, 3, 3}, {17, 4, 8, 1}}
+	for gi, g := range convGeoms() {
+		if gi%5 != 0 { // a fifth of the geometries, all kinds of them
+			continue
+		}
+		for _, sh := range shapes {
+			name := fmt.Sprintf("%+v/%+v", g, sh)
+			cv := NewConv(g, sh.n, sh.c, sh.o, sh.groups)
+			k := sh.c / sh.groups * g.KH * g.KW
+			x := convFill(rng, sh.n*sh.c*g.H*g.W)
+			w := convFill(rng, sh.o*k)
+			bias := convFill(rng, sh.o)
+			gy := convFill(rng, sh.n*sh.o*g.OH*g.OW)
+			wantY, wantGX, wantGW := convLoops(g, sh.n, sh.c, sh.o, sh.groups, x, w, bias, gy)
+
+			y := convGuarded(rng, len(wantY))
+			cv.Forward(x, w, bias, y, convNaNs(cv.ScratchLen()))
+			convCheck64(t, name+" forward", y, wantY, 1e-4)
+
+			// The gradients add onto what is there: start from 1.
+			gx := convGuarded(rng, len(wantGX))
+			for i := range wantGX {
+				gx[i] = 1
+				wantGX[i]++
+			}
+			cv.BackwardInput(gy, w, gx, convNaNs(cv.ScratchLen()))
+			convCheck64(t, name+" input grad", gx, wantGX, 1e-4)
+
+			gw := convGuarded(rng, len(wantGW))
+			for i := range wantGW {
+				gw[i] = 1
+				wantGW[i]++
+			}
+			cv.BackwardFilter(gy, x, gw, convNaNs(cv.FilterScratchLen()))
+			convCheck64(t, name+" filter grad", gw, wantGW, 1e-4)
+		}
+	}
+}
+
+// TestConvBitsIndependentOfWorkers runs a batch big enough to use every
+// slot at GOMAXPROCS 1, 2, 3 and 8, and each sample alone (the one-sample
+// path, with the GEMM parallel inside): forward and input gradients must be
+// the same bits in all of them, the filter gradient in all batch runs.
+func TestConvBitsIndependentOfWorkers(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	g := Geom2d{H: 15, W: 14, KH: 3, KW: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, PadT: 1, PadL: 1, OH: 15, OW: 14}
+	n, c, o := 13, 24, 40
+	x, w, gy := convFill(rng, n*c*g.H*g.W), convFill(rng, o*c*9), convFill(rng, n*o*g.OH*g.OW)
+	bias := convFill(rng, o)
+	run := func(procs int) (y, gx, gw []float32) {
+		prev := runtime.GOMAXPROCS(procs)
+		defer runtime.GOMAXPROCS(prev)
+		cv := NewConv(g, n, c, o, 1)
+		y = make([]float32, n*o*g.OH*g.OW)
+		cv.Forward(x, w, bias, y, convNaNs(cv.ScratchLen()))
+		gx = make([]float32, len(x))
+		cv.BackwardInput(gy, w, gx, convNaNs(cv.ScratchLen()))
+		gw = make([]float32, len(w))
+		cv.BackwardFilter(gy, x, gw, convNaNs(cv.FilterScratchLen()))
+		return y, gx, gw
+	}
+	same := func(what string, a, b []float32) {
+		t.Helper()
+		for i := range a {
+			if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+				t.Fatalf("%s: element %d: %v vs %v", what, i, a[i], b[i])
+			}
+		}
+	}
+	y1, gx1, gw1 := run(1)
+	for _, p := range []int{2, 3, 8} {
+		y, gx, gw := run(p)
+		same(fmt.Sprintf("forward GOMAXPROCS=%d vs 1", p), y, y1)
+		same(fmt.Sprintf("input grad GOMAXPROCS=%d vs 1", p), gx, gx1)
+		same(fmt.Sprintf("filter grad GOMAXPROCS=%d vs 1", p), gw, gw1)
+	}
+	one := NewConv(g, 1, c, o, 1)
+	xs, ys := c*g.H*g.W, o*g.OH*g.OW
+	for s := 0; s < n; s++ {
+		y := make([]float32, ys)
+		one.Forward(x[s*xs:(s+1)*xs], w, bias, y, convNaNs(one.ScratchLen()))
+		same(fmt.Sprintf("sample %d alone vs in the batch: forward", s), y, y1[s*ys:])
+		gx := make([]float32, xs)
+		one.BackwardInput(gy[s*ys:(s+1)*ys], w, gx, convNaNs(one.ScratchLen()))
+		same(fmt.Sprintf("sample %d alone vs in the batch: input grad", s), gx, gx1[s*xs:])
+	}
+}
