@@ -1,6 +1,9 @@
 package autograd
 
-import "github.com/reprise-ml/reprise/engine/tensor"
+import (
+	"github.com/reprise-ml/reprise/engine/kernels"
+	"github.com/reprise-ml/reprise/engine/tensor"
+)
 
 // Add returns a + b with NumPy broadcasting.
 func (t *Tape) Add(a, b *Var) *Var { return t.binary("Add", binAdd, a, b) }
@@ -60,34 +63,194 @@ func (t *Tape) binary(name string, op binOp, a, b *Var) *Var {
 		return out
 	}
 	ad, bd, od := a.Value.Data, b.Value.Data, out.Value.Data
-	if len(ad) == len(od) && len(bd) == len(od) {
-		for i := range od {
-			od[i] = op.apply(ad[i], bd[i])
-		}
-	} else {
-		broadcastEach(shape, a.Value.Shape, b.Value.Shape, func(o, ia, ib int) {
-			od[o] = op.apply(ad[ia], bd[ib])
-		})
-	}
+	bc := newBroadcast(shape, a.Value.Shape, b.Value.Shape)
+	kernels.ParallelFor(bc.n, 16384, func(lo, hi int) {
+		bc.segments(lo, hi, func(o, ia, ib, cnt int) { op.forward(od[o:o+cnt], ad[ia:], bd[ib:], bc.sa, bc.sb) })
+	})
 	t.push(name, out, func(g []float32) {
-		var ga, gb []float32
-		if a.requiresGrad {
-			ga = a.grad()
-		}
-		if b.requiresGrad {
-			gb = b.grad()
-		}
-		broadcastEach(shape, a.Value.Shape, b.Value.Shape, func(o, ia, ib int) {
-			da, db := op.partials(ad[ia], bd[ib])
-			if ga != nil {
-				ga[ia] += g[o] * da
+		// A gradient the shape of the output is written element by element
+		// in parallel; a broadcast one is a sum, taken in increasing output
+		// index on one goroutine so that its bits do not depend on workers.
+		grad := func(v *Var, first bool) {
+			if !v.requiresGrad {
+				return
 			}
-			if gb != nil {
-				gb[ib] += g[o] * db
+			gv := v.grad()
+			body := func(lo, hi int) {
+				bc.segments(lo, hi, func(o, ia, ib, cnt int) {
+					if first {
+						op.backwardA(gv[ia:], g[o:o+cnt], bd[ib:], bc.sa, bc.sb)
+					} else {
+						op.backwardB(gv[ib:], g[o:o+cnt], ad[ia:], bd[ib:], bc.sa, bc.sb)
+					}
+				})
 			}
-		})
+			if len(gv) == bc.n {
+				kernels.ParallelFor(bc.n, 16384, body)
+			} else {
+				body(0, bc.n)
+			}
+		}
+		grad(a, true)
+		grad(b, false)
 	}, a, b)
 	return out
+}
+
+// broadcast walks the output of a broadcast binary op in segments along its
+// last (collapsed) axis, where a and b each either advance one element per
+// output element or stay put.
+type broadcast struct {
+	n      int
+	out    []int // collapsed output shape
+	as, bs []int // strides of a and b in out (0 where broadcast)
+	sa, sb int   // last-axis steps of a and b (0 or 1)
+	inner  int   // out's last extent
+}
+
+// newBroadcast collapses the broadcast of shapes a and b to out: unit axes
+// are dropped and neighbouring axes merged where both operands are
+// contiguous (or both constant) across them.
+func newBroadcast(out, a, b []int) broadcast {
+	as, bs := broadcastStrides(out, a), broadcastStrides(out, b)
+	bc := broadcast{n: tensor.Numel(out)}
+	for d := range out {
+		if out[d] == 1 {
+			continue
+		}
+		if k := len(bc.out) - 1; k >= 0 && bc.as[k] == as[d]*out[d] && bc.bs[k] == bs[d]*out[d] {
+			bc.out[k] *= out[d]
+			bc.as[k], bc.bs[k] = as[d], bs[d]
+			continue
+		}
+		bc.out = append(bc.out, out[d])
+		bc.as = append(bc.as, as[d])
+		bc.bs = append(bc.bs, bs[d])
+	}
+	if len(bc.out) == 0 {
+		bc.out, bc.as, bc.bs = []int{1}, []int{0}, []int{0}
+	}
+	last := len(bc.out) - 1
+	bc.inner, bc.sa, bc.sb = bc.out[last], bc.as[last], bc.bs[last]
+	return bc
+}
+
+// segments calls fn(o, ia, ib, cnt) for the output indices [lo, hi) in
+// increasing order, cut at the ends of the last axis: output elements
+// o..o+cnt-1 read a at ia + j·sa and b at ib + j·sb.
+func (bc *broadcast) segments(lo, hi int, fn func(o, ia, ib, cnt int)) {
+	for o := lo; o < hi; {
+		r, j := o/bc.inner, o%bc.inner
+		ia, ib := j*bc.sa, j*bc.sb
+		for d := len(bc.out) - 2; d >= 0; d-- {
+			c := r % bc.out[d]
+			r /= bc.out[d]
+			ia += c * bc.as[d]
+			ib += c * bc.bs[d]
+		}
+		cnt := min(bc.inner-j, hi-o)
+		fn(o, ia, ib, cnt)
+		o += cnt
+	}
+}
+
+// forward sets dst[j] = x[j·sx] op y[j·sy].
+func (op binOp) forward(dst, x, y []float32, sx, sy int) {
+	switch {
+	case sx == 1 && sy == 1:
+		x, y = x[:len(dst)], y[:len(dst)]
+		switch op {
+		case binAdd:
+			for j := range dst {
+				dst[j] = x[j] + y[j]
+			}
+		case binSub:
+			for j := range dst {
+				dst[j] = x[j] - y[j]
+			}
+		case binMul:
+			for j := range dst {
+				dst[j] = x[j] * y[j]
+			}
+		default:
+			for j := range dst {
+				dst[j] = x[j] / y[j]
+			}
+		}
+	default:
+		for j := range dst {
+			dst[j] = op.apply(x[j*sx], y[j*sy])
+		}
+	}
+}
+
+// backwardA adds g[j]·∂(x op y)/∂x to ga[j·sx].
+func (op binOp) backwardA(ga, g, y []float32, sx, sy int) {
+	switch op {
+	case binAdd, binSub:
+		if sx == 1 {
+			ga = ga[:len(g)]
+			for j, v := range g {
+				ga[j] += v
+			}
+			return
+		}
+		for j, v := range g {
+			ga[j*sx] += v
+		}
+	case binMul:
+		if sx == 1 && sy == 1 {
+			ga, y = ga[:len(g)], y[:len(g)]
+			for j, v := range g {
+				ga[j] += v * y[j]
+			}
+			return
+		}
+		for j, v := range g {
+			ga[j*sx] += v * y[j*sy]
+		}
+	default:
+		for j, v := range g {
+			ga[j*sx] += v * (1 / y[j*sy])
+		}
+	}
+}
+
+// backwardB adds g[j]·∂(x op y)/∂y to gb[j·sy].
+func (op binOp) backwardB(gb, g, x, y []float32, sx, sy int) {
+	switch op {
+	case binAdd:
+		if sy == 1 {
+			gb = gb[:len(g)]
+			for j, v := range g {
+				gb[j] += v
+			}
+			return
+		}
+		for j, v := range g {
+			gb[j*sy] += v
+		}
+	case binSub:
+		for j, v := range g {
+			gb[j*sy] += v * -1
+		}
+	case binMul:
+		if sx == 1 && sy == 1 {
+			gb, x = gb[:len(g)], x[:len(g)]
+			for j, v := range g {
+				gb[j] += v * x[j]
+			}
+			return
+		}
+		for j, v := range g {
+			gb[j*sy] += v * x[j*sx]
+		}
+	default:
+		for j, v := range g {
+			yv := y[j*sy]
+			gb[j*sy] += v * (-x[j*sx] / (yv * yv))
+		}
+	}
 }
 
 // broadcastStrides returns the strides of shape viewed in the rank of out,
