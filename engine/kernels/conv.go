@@ -32,6 +32,37 @@ func (g Geom2d) check(name string) {
 	}
 }
 
+// shifted reports whether every tap of g reads its plane shifted by a
+// constant: stride 1 both ways and as many output as input columns, so
+// that output (oy, ox) at tap (ky, kx) reads flat index oy·W + ox + d of
+// the plane, d = (ky·DilH - PadT)·W + kx·DilW - PadL, unless the tap
+// falls on padding.
+func (g Geom2d) shifted() bool {
+	return g.StrideH == 1 && g.StrideW == 1 && g.OW == g.W
+}
+
+// shiftRows returns, for a shifted geometry, the output rows [oyLo, oyHi)
+// whose tap row ky reads inside the plane, and the flat shift d of the tap
+// whose column offset is off.
+func (g Geom2d) shiftRows(ky, off int) (oyLo, oyHi, d int) {
+	dy := ky*g.DilH - g.PadT
+	oyLo = min(max(0, -dy), g.OH)
+	oyHi = max(min(g.OH, g.H-dy), oyLo)
+	return oyLo, oyHi, dy*g.W + off
+}
+
+// addTo adds x to dst elementwise (each sum rounded once, on every path).
+func addTo(dst, x []float32) {
+	x = x[:len(dst)]
+	if useAsm && len(dst) >= 8 {
+		vecAxpy(dst, x, 1) // fma(1, x, dst) = dst + x rounded once
+		return
+	}
+	for i, v := range x {
+		dst[i] += v
+	}
+}
+
 // oxRange returns the output columns [lo, hi) whose tap kx reads an input
 // column inside [0, W), with lo <= hi.
 func (g Geom2d) oxRange(kx int) (lo, hi int) {
@@ -95,6 +126,29 @@ func im2colRows(g Geom2d, x, col []float32, lo, hi int) {
 		dst := col[r*ohw : (r+1)*ohw]
 		xlo, xhi := g.oxRange(kx)
 		off := kx*g.DilW - g.PadL
+		if g.shifted() {
+			// The row is the plane shifted by (dy, off): one copy of the
+			// rows that read inside it, then the columns that wrapped
+			// around a row end are zeroed.
+			oyLo, oyHi, d := g.shiftRows(ky, off)
+			clear(dst[:oyLo*g.OW])
+			clear(dst[oyHi*g.OW:])
+			if oyLo < oyHi {
+				b0, b1 := oyLo*g.OW, oyHi*g.OW
+				s0, s1 := max(b0+d, 0), min(b1+d, hw)
+				copy(dst[s0-d:s1-d], xp[s0:s1])
+				for oy := oyLo; oy < oyHi; oy++ {
+					row := dst[oy*g.OW : (oy+1)*g.OW]
+					for ox := 0; ox < xlo; ox++ {
+						row[ox] = 0
+					}
+					for ox := xhi; ox < g.OW; ox++ {
+						row[ox] = 0
+					}
+				}
+			}
+			continue
+		}
 		for oy := 0; oy < g.OH; oy++ {
 			row := dst[oy*g.OW : (oy+1)*g.OW]
 			iy := oy*g.StrideH - g.PadT + ky*g.DilH
@@ -142,12 +196,13 @@ func Col2im(g Geom2d, c int, col, x []float32) {
 	g.check("Col2im")
 	convCheckLen("Col2im x", x, c*g.H*g.W)
 	convCheckLen("Col2im col", col, c*g.KH*g.KW*g.OH*g.OW)
-	ParallelFor(c, convGrain(g.KH*g.KW*g.OH*g.OW), func(lo, hi int) { col2imPlanes(g, col, x, lo, hi) })
+	ParallelFor(c, convGrain(g.KH*g.KW*g.OH*g.OW), func(lo, hi int) { col2imPlanes(g, col, x, lo, hi, false) })
 }
 
 // col2imPlanes is Col2im of the planes [lo, hi) of x, on the calling
-// goroutine.
-func col2imPlanes(g Geom2d, col, x []float32, lo, hi int) {
+// goroutine. With clobber it may overwrite the entries of col that fall on
+// padding (scratch the caller owns) to fold a shifted plane in one pass.
+func col2imPlanes(g Geom2d, col, x []float32, lo, hi int, clobber bool) {
 	ohw, hw := g.OH*g.OW, g.H*g.W
 	for ci := lo; ci < hi; ci++ {
 		xp := x[ci*hw : (ci+1)*hw]
@@ -160,6 +215,30 @@ func col2imPlanes(g Geom2d, col, x []float32, lo, hi int) {
 					continue
 				}
 				off := kx*g.DilW - g.PadL
+				if clobber && g.shifted() {
+					// The adjoint of Im2col's shifted copy: the taps that
+					// wrapped around a row end read padding, so they are
+					// zeroed in col and the rows inside the plane are
+					// added in one pass (adding +0 leaves every value as
+					// it was, but turns -0 into +0).
+					oyLo, oyHi, d := g.shiftRows(ky, off)
+					if oyLo >= oyHi {
+						continue
+					}
+					for oy := oyLo; oy < oyHi; oy++ {
+						row := src[oy*g.OW : (oy+1)*g.OW]
+						for ox := 0; ox < xlo; ox++ {
+							row[ox] = 0
+						}
+						for ox := xhi; ox < g.OW; ox++ {
+							row[ox] = 0
+						}
+					}
+					b0, b1 := oyLo*g.OW, oyHi*g.OW
+					s0, s1 := max(b0+d, 0), min(b1+d, hw)
+					addTo(xp[s0:s1], src[s0-d:s1-d])
+					continue
+				}
 				for oy := 0; oy < g.OH; oy++ {
 					iy := oy*g.StrideH - g.PadT + ky*g.DilH
 					if iy < 0 || iy >= g.H {

@@ -154,7 +154,7 @@ func (cv Conv) BackwardInput(gy, w, gx, scratch []float32) {
 			if parallel {
 				Col2im(cv.G, cv.cg, col, gx[xoff:])
 			} else {
-				col2imPlanes(cv.G, col, gx[xoff:], 0, cv.cg)
+				col2imPlanes(cv.G, col, gx[xoff:], 0, cv.cg, true)
 			}
 		}
 	}
