@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 
 	"github.com/reprise-ml/reprise/engine/autograd"
@@ -12,7 +13,14 @@ import (
 // at the shapes of ViT-Ti/DeiT-Ti (3 heads of 64 over 197 tokens) and of
 // Swin-T's first stage (64 windows of 49 tokens, 3 heads of 32, with a
 // relative-position bias), forward in inference and forward+backward,
-// reporting GFLOP/s of the two matrix products (2·MACs per second).
+// reporting GFLOP/s of the two matrix products (2·MACs per second), at 1
+// and 2 threads. bench/torch_attention.py prints PyTorch's lines under the
+// same names with impl=pytorch:
+//
+//	go test -run '^$' -bench Attention -count 6 ./bench/ > go.txt
+//	OMP_WAIT_POLICY=PASSIVE GLIBC_TUNABLES=glibc.malloc.hugetlb=1 OPENBLAS_NUM_THREADS=2 \
+//	    /usr/bin/python3 bench/torch_attention.py 6 > torch.txt
+//	go tool benchstat -col /impl go.txt torch.txt
 func BenchmarkAttention(b *testing.B) {
 	type shape struct {
 		name string
@@ -26,40 +34,43 @@ func BenchmarkAttention(b *testing.B) {
 			{"swin_t_stage0", []int{bs, 64, 3}, 49, 32, []int{64, 3, 49, 49}},
 		} {
 			for _, pass := range []string{"fwd", "fwdbwd"} {
-				b.Run(fmt.Sprintf("shape=%s/bs=%d/pass=%s", s.name, bs, pass), func(b *testing.B) {
-					rng := tensor.NewRand(1)
-					qs := append(append([]int{}, s.lead...), s.n, s.d)
-					q := autograd.Param(tensor.Randn(rng, 1, qs...))
-					k := autograd.Param(tensor.Randn(rng, 1, qs...))
-					v := autograd.Param(tensor.Randn(rng, 1, qs...))
-					var bias *autograd.Var
-					if s.bias != nil {
-						bias = autograd.Param(tensor.Randn(rng, 1, s.bias...))
-					}
-					heads := tensor.Numel(s.lead)
-					macs := float64(heads * s.n * s.n * 2 * s.d)
-					gout := tensor.Randn(rng, 1, qs...)
-					tp := autograd.NewTape()
-					step := func() {
-						tp.Reset()
-						if pass == "fwd" {
-							var inference *autograd.Tape
-							inference.Attention(q, k, v, 0.125, bias)
-							return
+				for _, threads := range []int{1, 2} {
+					b.Run(fmt.Sprintf("shape=%s/bs=%d/pass=%s/impl=reprise/threads=%d", s.name, bs, pass, threads), func(b *testing.B) {
+						defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(threads))
+						rng := tensor.NewRand(1)
+						qs := append(append([]int{}, s.lead...), s.n, s.d)
+						q := autograd.Param(tensor.Randn(rng, 1, qs...))
+						k := autograd.Param(tensor.Randn(rng, 1, qs...))
+						v := autograd.Param(tensor.Randn(rng, 1, qs...))
+						var bias *autograd.Var
+						if s.bias != nil {
+							bias = autograd.Param(tensor.Randn(rng, 1, s.bias...))
 						}
-						y := tp.Attention(q, k, v, 0.125, bias)
-						tp.BackwardFrom(y, gout)
-					}
-					step()
-					b.ResetTimer()
-					for b.Loop() {
+						heads := tensor.Numel(s.lead)
+						macs := float64(heads * s.n * s.n * 2 * s.d)
+						gout := tensor.Randn(rng, 1, qs...)
+						tp := autograd.NewTape()
+						step := func() {
+							tp.Reset()
+							if pass == "fwd" {
+								var inference *autograd.Tape
+								inference.Attention(q, k, v, 0.125, bias)
+								return
+							}
+							y := tp.Attention(q, k, v, 0.125, bias)
+							tp.BackwardFrom(y, gout)
+						}
 						step()
-					}
-					if pass == "fwdbwd" {
-						macs *= 3 // the backward does two products per forward product
-					}
-					b.ReportMetric(2*macs*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-				})
+						b.ResetTimer()
+						for b.Loop() {
+							step()
+						}
+						if pass == "fwdbwd" {
+							macs *= 3 // the backward does two products per forward product
+						}
+						b.ReportMetric(2*macs*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+					})
+				}
 			}
 		}
 	}
