@@ -29,7 +29,9 @@ func dwGeom(hw, k, s int) kernels.Geom2d {
 
 // BenchmarkDepthwise times the depthwise kernels (pass=fwd: forward with
 // bias; pass=bwd: input and filter gradients) on the assembly path
-// (impl=reprise) and the pure-Go one (impl=generic). GFLOP/s counts 2 flops
+// (impl=reprise, which takes the channels-in-lanes kernels on small planes),
+// its plane-at-a-time kernels alone (impl=planes) and the pure-Go path
+// (impl=generic). GFLOP/s counts 2 flops
 // per multiply-add of the layer (twice the forward's for bwd); GB/s counts
 // the bytes of inputs, outputs and weights, each moved once.
 func BenchmarkDepthwise(b *testing.B) {
@@ -45,7 +47,7 @@ func BenchmarkDepthwise(b *testing.B) {
 			gy := tensor.Randn(rng, 1, bs, s.c, g.OH, g.OW).Data
 			gx, gw := make([]float32, len(x)), make([]float32, len(w))
 			macs := float64(bs * s.c * g.OH * g.OW * s.k * s.k)
-			for _, impl := range []string{"reprise", "generic"} {
+			for _, impl := range []string{"reprise", "planes", "generic"} {
 				for _, pass := range []string{"fwd", "bwd"} {
 					for _, threads := range []int{1, 2} {
 						if pass == "bwd" && threads == 2 {
@@ -55,6 +57,7 @@ func BenchmarkDepthwise(b *testing.B) {
 						b.Run(name, func(b *testing.B) {
 							defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(threads))
 							defer kernels.ForceGenericDW(impl == "generic")()
+							defer kernels.ForcePlanarDW(impl == "planes")()
 							run := func() {
 								kernels.DepthwiseConv2d(g, bs, s.c, 1, x, w, bias, y)
 							}

@@ -296,6 +296,10 @@ func DepthwiseConv2d(g Geom2d, n, c, mult int, x, w, bias, y []float32) {
 		convCheckLen("DepthwiseConv2d bias", bias, o)
 	}
 	if dwFast() {
+		if dwLanesFit(g, o) {
+			dwConvLanes(g, n, c, mult, x, w, bias, y)
+			return
+		}
 		dwConvFast(g, n, c, mult, x, w, bias, y)
 		return
 	}
@@ -379,6 +383,10 @@ func DepthwiseConv2dBackwardInput(g Geom2d, n, c, mult int, gy, w, gx []float32)
 	convCheckLen("DepthwiseConv2dBackwardInput w", w, o*kk)
 	convCheckLen("DepthwiseConv2dBackwardInput gx", gx, n*c*hw)
 	if dwFast() {
+		if dwLanesFit(g, c) {
+			dwBackInputLanes(g, n, c, mult, gy, w, gx)
+			return
+		}
 		dwBackInputFast(g, n, c, mult, gy, w, gx)
 		return
 	}
@@ -457,6 +465,10 @@ func DepthwiseConv2dBackwardFilter(g Geom2d, n, c, mult int, gy, x, gw []float32
 	convCheckLen("DepthwiseConv2dBackwardFilter x", x, n*c*hw)
 	convCheckLen("DepthwiseConv2dBackwardFilter gw", gw, o*kk)
 	if dwFast() {
+		if dwLanesFit(g, o) {
+			dwBackFilterLanes(g, n, c, mult, gy, x, gw)
+			return
+		}
 		dwBackFilterFast(g, n, c, mult, gy, x, gw)
 		return
 	}
@@ -496,8 +508,10 @@ func dwBackFilterGeneric(g Geom2d, n, c, mult int, gy, x, gw []float32) {
 	})
 }
 
-// The fast depthwise path (useAsm) turns every depthwise convolution into
-// flat, bounds-free multi-tap sums. Each input plane is copied into a
+// The fast depthwise path (useAsm) runs the channels-in-lanes kernels of
+// dw_lanes.go on small planes (dwLanesFit). Elsewhere it turns the depthwise
+// convolution into flat, bounds-free multi-tap sums, a plane at a time
+// ("planar"). Each input plane is copied into a
 // zero-padded "phase" buffer: for strides sh×sw it holds sh·sw phase planes,
 // phase (rr, r) holding the padded rows ≡ rr (mod sh) and columns ≡ r
 // (mod sw), each plane hz rows of pitch wz. Output (oy, ox) at tap (ky, kx)
