@@ -6,17 +6,28 @@ full-size models at their native resolution, batch 1 and 8, from an NCHW
 torch.randn input. BenchmarkTrainStep: one training step of the reduced
 twins at batch 128 on 1x28x28 inputs (forward, cross-entropy with label
 smoothing 0.1 on labels i % 10, backward, AdamW lr 1e-4 wd 0.05, zero_grad),
-model.train(). The lines carry exactly the Go benchmarks' names:
+model.train(), drop-path and dropout off as zoo.New builds them with
+arch.Options{}; the distilled DeiT computes both heads (ForwardBoth) and the
+loss on the class head's logits only, as the Go benchmark does. Every _r28
+twin is here; the _r32 twins (3x32x32), which BenchmarkTrainStep also runs,
+are not. The lines carry exactly the Go benchmarks' names:
 
     BenchmarkForward/model=resnet18/bs=8-2   1   123456789 ns/op   64.80 img/s
 
 one line per timed run (as go test -count prints), each run a single call
 unless --min-time asks for more; the median per thread count is the final
-summary ("# " lines, which benchstat skips). The models are torchvision's
-where it has the model (resnet18, resnet50, mobilenet_v3_large/small,
-efficientnet_b0, efficientnet_v2_s, vit_b_16, swin_t, regnet_y_16gf) and the
-minimal modules below otherwise; every model's parameter count must equal
-the Go zoo's (GO_PARAMS), or it is skipped with a note.
+summary ("# " lines, which benchstat skips). The full-size models are
+torchvision's where it has the model (resnet18, resnet50,
+mobilenet_v3_large/small, efficientnet_b0, efficientnet_v2_s, vit_b_16,
+swin_t, regnet_y_16gf) and the minimal modules below otherwise (DeiT,
+Mixer, ResMLP). The twins are minimal modules: ViT/DeiT (plain and
+distilled), Mixer, ResMLP and ResNet (torchvision's BasicBlock) below; the
+EfficientNet, EfficientNetV2, MobileNetV3, RegNetY, Swin (torchvision's
+SwinTransformerBlock and PatchMerging), NASNet and RandWire twins in
+bench/torch_twins.py, NASNet and RandWire from the Go packages' golden-checked
+PyTorch references (zoo/<family>/testdata/gen_golden.py, with the Go-written
+cells and graphs). Every model's parameter count must equal the Go zoo's
+(GO_PARAMS), or it is skipped with a note.
 
 PyTorch is fastest here (2 cores) with
 
@@ -29,15 +40,17 @@ variable once, so the full comparison is two runs into one file:
     cd /work/main
     export OMP_WAIT_POLICY=PASSIVE GLIBC_TUNABLES=glibc.malloc.hugetlb=1
     OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/torch_zoo.py \\
-        --only 'resnet|mobilenet|efficientnet|regnet' > torch.txt
+        --only 'resnet|mobilenet|efficientnet|regnet|nasnet|randwire' > torch.txt
     OPENBLAS_NUM_THREADS=2 /usr/bin/python3 bench/torch_zoo.py \\
         --only 'vit|deit|swin|mixer|resmlp' >> torch.txt
     M='resnet18|resnet50|mobilenetv3_large_100|mobilenetv3_small_100|efficientnet_b0'
     M="$M|tf_efficientnetv2_s|regnety_160|vit_base_patch16_224|swin_tiny_patch4_window7_224"
     M="$M|deit_tiny_patch16_224|deit_small_patch16_224|mixer_s16_224|mixer_b16_224|resmlp_12_224"
     go test -run '^$' -bench "Forward/model=($M)$" -count 20 ./bench/ > go.txt
-    go test -run '^$' -bench 'TrainStep/model=(deit_tiny_r28|resnet18_r28|mixer_s_r28)$' \\
-        -count 6 ./bench/ >> go.txt
+    T='deit_tiny_distilled_r28|deit_tiny_r28|efficientnet_b0_r28|efficientnetv2_s_r28'
+    T="$T|mixer_s_r28|mobilenetv3_large_r28|nasnet_mobile_r28|randwire_small_r28"
+    T="$T|regnety_r28|resmlp_12_r28|resnet18_r28|swin_tiny_r28|vit_tiny_r28"
+    go test -run '^$' -bench "TrainStep/model=($T)$" -count 6 ./bench/ >> go.txt
     go tool benchstat -col .file,torch-threads -ignore impl go.txt torch.txt
 
 The config lines impl: and torch-threads: differ from go.txt's, and benchstat
@@ -59,11 +72,11 @@ import torchvision
 import torchvision.models as tvm
 from torchvision.models.resnet import BasicBlock
 
+import torch_twins  # bench/torch_twins.py: the convnet and Swin twins
+
 # Exact parameter counts of the Go zoo, the "params" column of
 #   cd /work/main && go run ./cmd/reprise zoo list --format csv
-# regnety_160 is not in that list (zoo/regnet is not yet registered in
-# zoo/zoo.go); its count is the one zoo/regnet/regnet_test.go checks the Go
-# model against, zoo/regnet/testdata/counts.json.
+# (the twins: zoo list '*_r28' --format csv).
 GO_PARAMS = {
     "resnet18": 11689512,
     "resnet50": 25557032,
@@ -80,9 +93,19 @@ GO_PARAMS = {
     "mixer_b16_224": 59880472,
     "resmlp_12_224": 15350872,
     # twins
+    "deit_tiny_distilled_r28": 206740,
     "deit_tiny_r28": 205962,
-    "resnet18_r28": 308538,
+    "efficientnet_b0_r28": 234634,
+    "efficientnetv2_s_r28": 411162,
     "mixer_s_r28": 221232,
+    "mobilenetv3_large_r28": 1097114,
+    "nasnet_mobile_r28": 88595,
+    "randwire_small_r28": 1070801,
+    "regnety_r28": 459112,
+    "resmlp_12_r28": 217398,
+    "resnet18_r28": 308538,
+    "swin_tiny_r28": 136854,
+    "vit_tiny_r28": 205962,
 }
 
 ENV_VARS = ["OMP_WAIT_POLICY", "OPENBLAS_NUM_THREADS", "GLIBC_TUNABLES", "OMP_NUM_THREADS", "MKL_NUM_THREADS"]
@@ -115,23 +138,33 @@ class ViTBlock(nn.Module):
 
 
 class ViT(nn.Module):
-    """timm's VisionTransformer (DeiT without distillation): patch-embed
-    conv, class token, learned position embedding over 1 + tokens, blocks,
-    final LayerNorm, linear head on the class token."""
+    """timm's VisionTransformer: patch-embed conv, class token, learned
+    position embedding over 1 + tokens, blocks, final LayerNorm, linear head
+    on the class token. distilled adds DeiT's distillation token (after the
+    class token) and head_dist on it, and forward returns both heads' logits
+    (zoo/vit's ForwardBoth, timm's VisionTransformerDistilled in training)."""
 
-    def __init__(self, img, patch, in_chans, classes, d, depth, heads, hidden):
+    def __init__(self, img, patch, in_chans, classes, d, depth, heads, hidden, distilled=False):
         super().__init__()
+        prefix = 2 if distilled else 1
         self.patch_embed = nn.Conv2d(in_chans, d, patch, patch)
         self.cls_token = nn.Parameter(torch.zeros(1, 1, d))
-        self.pos_embed = nn.Parameter(0.02 * torch.randn(1, 1 + (img // patch) ** 2, d))
+        self.dist_token = nn.Parameter(torch.zeros(1, 1, d)) if distilled else None
+        self.pos_embed = nn.Parameter(0.02 * torch.randn(1, prefix + (img // patch) ** 2, d))
         self.blocks = nn.Sequential(*[ViTBlock(d, heads, hidden) for _ in range(depth)])
         self.norm = nn.LayerNorm(d, eps=1e-6)
         self.head = nn.Linear(d, classes)
+        self.head_dist = nn.Linear(d, classes) if distilled else None
 
     def forward(self, x):
         x = self.patch_embed(x).flatten(2).transpose(1, 2)
-        x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], 1) + self.pos_embed
-        return self.head(self.norm(self.blocks(x))[:, 0])
+        toks = [self.cls_token.expand(x.shape[0], -1, -1)]
+        if self.dist_token is not None:
+            toks.append(self.dist_token.expand(x.shape[0], -1, -1))
+        x = self.norm(self.blocks(torch.cat(toks + [x], 1) + self.pos_embed))
+        if self.head_dist is None:
+            return self.head(x[:, 0])
+        return self.head(x[:, 0]), self.head_dist(x[:, 1])
 
 
 class Affine(nn.Module):
@@ -244,10 +277,22 @@ FORWARD = [
     ("resmlp_12_224", 224, lambda: MLPNet(224, 16, 3, 1000, 384, 12, 0, 1536)),
 ]
 
-TRAIN = [  # all 1x28x28, 10 classes, batch 128
+TRAIN = [  # all 1x28x28, 10 classes, batch 128; the order of go test's list
+    #                                        img patch in cls D depth heads MLP
+    ("deit_tiny_distilled_r28", lambda: ViT(28, 4, 1, 10, 64, 6, 4, 128, distilled=True)),
     ("deit_tiny_r28", lambda: ViT(28, 4, 1, 10, 64, 6, 4, 128)),
-    ("resnet18_r28", lambda: ResNetTwin()),
+    ("efficientnet_b0_r28", torch_twins.efficientnet_b0_r28),
+    ("efficientnetv2_s_r28", torch_twins.efficientnetv2_s_r28),
+    #                                   img patch in cls C layers D_S D_C
     ("mixer_s_r28", lambda: MLPNet(28, 4, 1, 10, 64, 6, 32, 256)),
+    ("mobilenetv3_large_r28", torch_twins.MobileNetV3Twin),
+    ("nasnet_mobile_r28", torch_twins.nasnet_mobile_r28),
+    ("randwire_small_r28", torch_twins.randwire_small_r28),
+    ("regnety_r28", torch_twins.RegNetTwin),
+    ("resmlp_12_r28", lambda: MLPNet(28, 4, 1, 10, 64, 6, 0, 256)),
+    ("resnet18_r28", lambda: ResNetTwin()),
+    ("swin_tiny_r28", torch_twins.SwinTwin),
+    ("vit_tiny_r28", lambda: ViT(28, 4, 1, 10, 64, 6, 4, 128)),
 ]
 TRAIN_BS = 128
 
@@ -378,7 +423,10 @@ def main():
             opt = torch.optim.AdamW(model.parameters(), lr=1e-4, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.05)
 
             def step():
-                loss = crit(model(x), y)
+                logits = model(x)
+                if isinstance(logits, tuple):  # DeiT distilled: both heads, loss on the class head's
+                    logits = logits[0]
+                loss = crit(logits, y)
                 loss.backward()
                 opt.step()
                 opt.zero_grad(set_to_none=True)
