@@ -44,7 +44,7 @@ func (t *Tape) Attention(q, k, v *Var, scale float32, bias *Var) *Var {
 		biasOff = make([]int, batch)
 		broadcastEach(lead, lead, bs[:len(bs)-2], func(o, _, ib int) { biasOff[o] = ib * n * m })
 	}
-	out := t.newOut(append(append([]int{}, lead...), n, dv), q, k, v, bias)
+	out := t.newOutRaw(append(append([]int{}, lead...), n, dv), q, k, v, bias)
 	t.addMACs(batch * n * m * (d + dv))
 	if isMeta(out) {
 		return out

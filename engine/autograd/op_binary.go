@@ -58,7 +58,7 @@ func (t *Tape) binary(name string, op binOp, a, b *Var) *Var {
 	if !ok {
 		panicf("%s: shapes %v and %v do not broadcast", name, a.Value.Shape, b.Value.Shape)
 	}
-	out := t.newOut(shape, a, b)
+	out := t.newOutRaw(shape, a, b)
 	if isMeta(out) {
 		return out
 	}

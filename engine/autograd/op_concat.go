@@ -29,7 +29,7 @@ func (t *Tape) Concat(axis int, xs ...*Var) *Var {
 		}
 		shape[axis] += s[axis]
 	}
-	out := t.newOut(shape, xs...)
+	out := t.newOutRaw(shape, xs...)
 	if isMeta(out) {
 		return out
 	}
@@ -111,7 +111,7 @@ func (t *Tape) shapeSlice(name string, x *Var, axis, start, count, step int) *Va
 	xs := x.Value.Shape
 	shape := append([]int{}, xs...)
 	shape[axis] = count
-	out := t.newOut(shape, x)
+	out := t.newOutRaw(shape, x)
 	if isMeta(out) {
 		return out
 	}

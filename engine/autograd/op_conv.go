@@ -94,7 +94,7 @@ func convResolve(xs, ws []int, b *Var, o Conv2dOpts) convSize {
 func (t *Tape) Conv2d(x, w, b *Var, o Conv2dOpts) *Var {
 	s := convResolve(x.Value.Shape, w.Value.Shape, b, o)
 	g := s.g
-	out := t.newOut([]int{s.n, s.o, g.OH, g.OW}, x, w, b)
+	out := t.newOutRaw([]int{s.n, s.o, g.OH, g.OW}, x, w, b)
 	cg, og := s.c/s.groups, s.o/s.groups
 	k := cg * g.KH * g.KW
 	t.addMACs(s.n * s.o * g.OH * g.OW * k)
@@ -112,7 +112,7 @@ func (t *Tape) Conv2d(x, w, b *Var, o Conv2dOpts) *Var {
 		kernels.DepthwiseConv2d(g, s.n, s.c, og, xd, wd, bd, yd)
 	} else {
 		cv := kernels.NewConv(g, s.n, s.c, s.o, s.groups)
-		cv.Forward(xd, wd, bd, yd, t.alloc(cv.ScratchLen()))
+		cv.Forward(xd, wd, bd, yd, t.allocRaw(cv.ScratchLen()))
 	}
 	t.push("Conv2d", out, func(gy []float32) {
 		if b != nil && b.requiresGrad {
@@ -129,10 +129,10 @@ func (t *Tape) Conv2d(x, w, b *Var, o Conv2dOpts) *Var {
 		}
 		cv := kernels.NewConv(g, s.n, s.c, s.o, s.groups)
 		if w.requiresGrad {
-			cv.BackwardFilter(gy, xd, w.grad(), t.alloc(cv.FilterScratchLen()))
+			cv.BackwardFilter(gy, xd, w.grad(), t.allocRaw(cv.FilterScratchLen()))
 		}
 		if x.requiresGrad {
-			cv.BackwardInput(gy, wd, x.grad(), t.alloc(cv.ScratchLen()))
+			cv.BackwardInput(gy, wd, x.grad(), t.allocRaw(cv.ScratchLen()))
 		}
 	}, x, w, b)
 	return out

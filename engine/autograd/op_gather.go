@@ -22,7 +22,7 @@ func (t *Tape) IndexSelect(x *Var, axis int, index []int) *Var {
 	idx := append([]int{}, index...)
 	shape := append([]int{}, xs...)
 	shape[axis] = len(idx)
-	out := t.newOut(shape, x)
+	out := t.newOutRaw(shape, x)
 	if isMeta(out) {
 		return out
 	}
@@ -65,7 +65,7 @@ func (t *Tape) Gather(x *Var, axis int, index []int, indexShape []int) *Var {
 	}
 	idx := append([]int{}, index...)
 	shape := append([]int{}, indexShape...)
-	out := t.newOut(shape, x)
+	out := t.newOutRaw(shape, x)
 	if isMeta(out) {
 		return out
 	}

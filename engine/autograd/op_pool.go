@@ -52,7 +52,7 @@ func poolResolve(name string, xs []int, k [2]int, o PoolOpts) kernels.Geom2d {
 func (t *Tape) MaxPool2d(x *Var, k [2]int, o PoolOpts) *Var {
 	xs := x.Value.Shape
 	g := poolResolve("MaxPool2d", xs, k, o)
-	out := t.newOut([]int{xs[0], xs[1], g.OH, g.OW}, x)
+	out := t.newOutRaw([]int{xs[0], xs[1], g.OH, g.OW}, x)
 	if isMeta(out) {
 		return out
 	}
@@ -78,7 +78,7 @@ func (t *Tape) MaxPool2d(x *Var, k [2]int, o PoolOpts) *Var {
 func (t *Tape) AvgPool2d(x *Var, k [2]int, o PoolOpts) *Var {
 	xs := x.Value.Shape
 	g := poolResolve("AvgPool2d", xs, k, o)
-	out := t.newOut([]int{xs[0], xs[1], g.OH, g.OW}, x)
+	out := t.newOutRaw([]int{xs[0], xs[1], g.OH, g.OW}, x)
 	if isMeta(out) {
 		return out
 	}
@@ -99,7 +99,7 @@ func (t *Tape) AdaptiveAvgPool2d(x *Var, oh, ow int) *Var {
 	if len(xs) != 4 || oh < 1 || ow < 1 || xs[2] < 1 || xs[3] < 1 {
 		panicf("AdaptiveAvgPool2d: input %v to %dx%d: want [N,C,H,W] with H, W, oh, ow >= 1", xs, oh, ow)
 	}
-	out := t.newOut([]int{xs[0], xs[1], oh, ow}, x)
+	out := t.newOutRaw([]int{xs[0], xs[1], oh, ow}, x)
 	if isMeta(out) {
 		return out
 	}
@@ -119,7 +119,7 @@ func (t *Tape) GlobalAvgPool(x *Var) *Var {
 	if len(xs) != 4 || xs[2] < 1 || xs[3] < 1 {
 		panicf("GlobalAvgPool: input %v: want [N,C,H,W] with H, W >= 1", xs)
 	}
-	out := t.newOut([]int{xs[0], xs[1]}, x)
+	out := t.newOutRaw([]int{xs[0], xs[1]}, x)
 	if isMeta(out) {
 		return out
 	}

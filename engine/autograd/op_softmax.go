@@ -12,7 +12,7 @@ import (
 // maximum before exponentiating, so no input overflows.
 func (t *Tape) Softmax(x *Var, axis int) *Var {
 	outer, n, inner := elementwiseSoftmaxAxis("Softmax", x.Value.Shape, axis)
-	out := t.newOut(x.Value.Shape, x)
+	out := t.newOutRaw(x.Value.Shape, x)
 	if isMeta(out) {
 		return out
 	}
@@ -28,7 +28,7 @@ func (t *Tape) Softmax(x *Var, axis int) *Var {
 // (x - max) - log(Σ exp(x - max)).
 func (t *Tape) LogSoftmax(x *Var, axis int) *Var {
 	outer, n, inner := elementwiseSoftmaxAxis("LogSoftmax", x.Value.Shape, axis)
-	out := t.newOut(x.Value.Shape, x)
+	out := t.newOutRaw(x.Value.Shape, x)
 	if isMeta(out) {
 		return out
 	}

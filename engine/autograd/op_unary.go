@@ -77,7 +77,7 @@ func (t *Tape) AddScalar(x *Var, s float32) *Var {
 // elementwiseUnary applies fwd(dst, x) to a new output of x's shape and
 // records back(dx, dy, x, y), which accumulates into dx, x's gradient.
 func (t *Tape) elementwiseUnary(name string, x *Var, fwd func(dst, x []float32), back func(dx, dy, x, y []float32)) *Var {
-	out := t.newOut(x.Value.Shape, x)
+	out := t.newOutRaw(x.Value.Shape, x) // fwd writes every element
 	if isMeta(out) {
 		return out
 	}

@@ -20,7 +20,7 @@ func (t *Tape) WindowPartition(x *Var, ws int) *Var {
 	}
 	b, h, w, c := xs[0], xs[1], xs[2], xs[3]
 	nh, nw := h/ws, w/ws
-	out := t.newOut([]int{b * nh * nw, ws, ws, c}, x)
+	out := t.newOutRaw([]int{b * nh * nw, ws, ws, c}, x)
 	if isMeta(out) {
 		return out
 	}
@@ -53,7 +53,7 @@ func (t *Tape) WindowReverse(w *Var, ws, h, wd int) *Var {
 		panicf("WindowReverse: %d windows of %v do not tile images %dx%d with window size %d", s[0], s, h, wd, ws)
 	}
 	b, c := s[0]/(nh*nw), s[3]
-	out := t.newOut([]int{b, h, wd, c}, w)
+	out := t.newOutRaw([]int{b, h, wd, c}, w)
 	if isMeta(out) {
 		return out
 	}

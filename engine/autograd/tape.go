@@ -2,6 +2,7 @@ package autograd
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/reprise-ml/reprise/engine/tensor"
 )
@@ -79,19 +80,37 @@ type arena struct {
 // get returns a zeroed buffer of n values: the buffer at the current
 // position if it is large enough, else a new one that takes its place.
 func (a *arena) get(n int) []float32 {
+	b := a.getRaw(n)
+	clear(b)
+	return b
+}
+
+// arenaPoison makes getRaw fill every buffer it returns with NaNs. Tests
+// set it to catch an op that asks for an uncleared buffer and then reads
+// it, or leaves part of it unwritten.
+var arenaPoison bool
+
+// getRaw is get without the clearing: the buffer holds whatever the
+// previous step left in it. Only ops that overwrite every element use it.
+func (a *arena) getRaw(n int) []float32 {
+	var b []float32
 	if a.next < len(a.bufs) && cap(a.bufs[a.next]) >= n {
-		b := a.bufs[a.next][:n]
-		clear(b)
-		a.next++
-		return b
-	}
-	b := make([]float32, n)
-	if a.next < len(a.bufs) {
-		a.bufs[a.next] = b
+		b = a.bufs[a.next][:n]
 	} else {
-		a.bufs = append(a.bufs, b)
+		b = make([]float32, n)
+		if a.next < len(a.bufs) {
+			a.bufs[a.next] = b
+		} else {
+			a.bufs = append(a.bufs, b)
+		}
 	}
 	a.next++
+	if arenaPoison {
+		nan := float32(math.NaN())
+		for i := range b {
+			b[i] = nan
+		}
+	}
 	return b
 }
 
@@ -102,6 +121,15 @@ func (t *Tape) alloc(n int) []float32 {
 		return make([]float32, n)
 	}
 	return t.arena.get(n)
+}
+
+// allocRaw is alloc for scratch the caller overwrites before reading: on a
+// tape, its old contents are not cleared.
+func (t *Tape) allocRaw(n int) []float32 {
+	if t == nil {
+		return make([]float32, n)
+	}
+	return t.arena.getRaw(n)
 }
 
 type node struct {
@@ -193,6 +221,20 @@ func (t *Tape) newOut(shape []int, inputs ...*Var) *Var {
 		}
 	}
 	return &Var{Value: &tensor.Tensor{Shape: append([]int{}, shape...), Data: t.arena.get(tensor.Numel(shape))}, arena: &t.arena}
+}
+
+// newOutRaw is newOut for ops that write every element of their output:
+// on a tape, the recycled buffer is not cleared first.
+func (t *Tape) newOutRaw(shape []int, inputs ...*Var) *Var {
+	if t == nil {
+		return newOut(shape, inputs...)
+	}
+	for _, in := range inputs {
+		if in != nil && in.Value.IsMeta() {
+			return &Var{Value: tensor.Meta(shape...)}
+		}
+	}
+	return &Var{Value: &tensor.Tensor{Shape: append([]int{}, shape...), Data: t.arena.getRaw(tensor.Numel(shape))}, arena: &t.arena}
 }
 
 // newOut allocates the output of an op on the heap: shape-only if any
