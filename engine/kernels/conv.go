@@ -296,7 +296,7 @@ func DepthwiseConv2d(g Geom2d, n, c, mult int, x, w, bias, y []float32) {
 		convCheckLen("DepthwiseConv2d bias", bias, o)
 	}
 	if dwFast() {
-		if dwLanesFit(g, o) {
+		if dwLanesFit(g, o, dwLanesMaxPlane) {
 			dwConvLanes(g, n, c, mult, x, w, bias, y)
 			return
 		}
@@ -383,7 +383,7 @@ func DepthwiseConv2dBackwardInput(g Geom2d, n, c, mult int, gy, w, gx []float32)
 	convCheckLen("DepthwiseConv2dBackwardInput w", w, o*kk)
 	convCheckLen("DepthwiseConv2dBackwardInput gx", gx, n*c*hw)
 	if dwFast() {
-		if dwLanesFit(g, c) {
+		if dwLanesFit(g, c, 0) {
 			dwBackInputLanes(g, n, c, mult, gy, w, gx)
 			return
 		}
@@ -465,7 +465,7 @@ func DepthwiseConv2dBackwardFilter(g Geom2d, n, c, mult int, gy, x, gw []float32
 	convCheckLen("DepthwiseConv2dBackwardFilter x", x, n*c*hw)
 	convCheckLen("DepthwiseConv2dBackwardFilter gw", gw, o*kk)
 	if dwFast() {
-		if dwLanesFit(g, o) {
+		if dwLanesFit(g, o, dwLanesMaxPlane) {
 			dwBackFilterLanes(g, n, c, mult, gy, x, gw)
 			return
 		}
@@ -509,7 +509,7 @@ func dwBackFilterGeneric(g Geom2d, n, c, mult int, gy, x, gw []float32) {
 }
 
 // The fast depthwise path (useAsm) runs the channels-in-lanes kernels of
-// dw_lanes.go on small planes (dwLanesFit). Elsewhere it turns the depthwise
+// dw_lanes.go where dwLanesFit takes them. Elsewhere it turns the depthwise
 // convolution into flat, bounds-free multi-tap sums, a plane at a time
 // ("planar"). Each input plane is copied into a
 // zero-padded "phase" buffer: for strides sh×sw it holds sh·sw phase planes,
