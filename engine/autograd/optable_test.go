@@ -40,7 +40,7 @@ func opTable() []opCase {
 		elementwiseCases, reduceCases,
 		convCases, poolCases, resizeCases,
 		normCases, stochasticCases,
-		attentionCases,
+		attentionCases, mixerCases,
 	} {
 		all = append(all, g...)
 	}

@@ -58,6 +58,14 @@ func (l *Mlp) Forward(c *Ctx, x *autograd.Var) *autograd.Var {
 	return l.Drop.Forward(c, l.FC2.Forward(c, h))
 }
 
+// ForwardTokens applies the MLP over the second-to-last dimension of
+// x [..., S, C], as Forward on x transposed and transposed back (MLP-Mixer's
+// token mixing), without the transposes.
+func (l *Mlp) ForwardTokens(c *Ctx, x *autograd.Var) *autograd.Var {
+	h := l.Drop.Forward(c, l.Act(c.Tape, l.FC1.ForwardTokens(c, x)))
+	return l.Drop.Forward(c, l.FC2.ForwardTokens(c, h))
+}
+
 // Attention is multi-head self-attention with one fused qkv projection and
 // an output projection "proj" (timm's vision_transformer.Attention; also
 // the window attention of Swin, which passes a bias).

@@ -40,6 +40,17 @@ func (l *Linear) Forward(c *Ctx, x *autograd.Var) *autograd.Var {
 	return c.Tape.Linear(x, l.Weight.Var, bias)
 }
 
+// ForwardTokens applies the layer over the second-to-last dimension of
+// x [..., S, C] (the tokens of a channels-last sequence): Forward on x
+// transposed, transposed back, without the transposes (TokenLinear).
+func (l *Linear) ForwardTokens(c *Ctx, x *autograd.Var) *autograd.Var {
+	var bias *autograd.Var
+	if l.Bias != nil {
+		bias = l.Bias.Var
+	}
+	return c.Tape.TokenLinear(x, l.Weight.Var, bias)
+}
+
 // Padding is how a Conv2d pads its input.
 type Padding int
 

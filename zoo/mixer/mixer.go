@@ -252,24 +252,21 @@ func lecunNormal(fanIn int) nn.Init {
 
 func (blk *block) forward(c *nn.Ctx, x *autograd.Var) *autograd.Var {
 	tp := c.Tape
-	// Token mixing acts on the transposed tokens [N, C, S].
-	t := tp.Transpose(blk.norm1.Forward(c, x), 1, 2)
+	// Token mixing on [N, S, C] directly: timm's transpose, MLP or linear
+	// over the last dimension, transpose back is the same layer applied over
+	// the token axis (ForwardTokens), without copying x twice.
+	y := blk.norm1.Forward(c, x)
 	if blk.kind == Mixer {
-		t = blk.mlpTokens.Forward(c, t)
+		x = tp.Add(x, blk.dropPath.Forward(c, blk.mlpTokens.ForwardTokens(c, y)))
 	} else {
-		t = blk.linearTokens.Forward(c, t)
+		x = tp.LayerScaleAdd(x, blk.dropPath.Forward(c, blk.linearTokens.ForwardTokens(c, y)), blk.ls1.Var)
 	}
-	t = tp.Transpose(t, 1, 2)
-	if blk.ls1 != nil {
-		t = tp.Mul(t, blk.ls1.Var)
-	}
-	x = tp.Add(x, blk.dropPath.Forward(c, t))
 	// Channel mixing on [N, S, C].
-	h := blk.mlpChannels.Forward(c, blk.norm2.Forward(c, x))
+	h := blk.dropPath.Forward(c, blk.mlpChannels.Forward(c, blk.norm2.Forward(c, x)))
 	if blk.ls2 != nil {
-		h = tp.Mul(h, blk.ls2.Var)
+		return tp.LayerScaleAdd(x, h, blk.ls2.Var)
 	}
-	return tp.Add(x, blk.dropPath.Forward(c, h))
+	return tp.Add(x, h)
 }
 
 // Forward returns logits [N, classes] for images [N, C, H, W].
