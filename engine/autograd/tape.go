@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/reprise-ml/reprise/engine/kernels"
 	"github.com/reprise-ml/reprise/engine/tensor"
 )
 
@@ -81,9 +82,16 @@ type arena struct {
 // position if it is large enough, else a new one that takes its place.
 func (a *arena) get(n int) []float32 {
 	b := a.getRaw(n)
-	clear(b)
+	if n < arenaClearGrain {
+		clear(b)
+		return b
+	}
+	kernels.ParallelFor(n, arenaClearGrain, func(lo, hi int) { clear(b[lo:hi]) })
 	return b
 }
+
+// arenaClearGrain is the smallest buffer get clears on several workers.
+const arenaClearGrain = 1 << 16
 
 // arenaPoison makes getRaw fill every buffer it returns with NaNs. Tests
 // set it to catch an op that asks for an uncleared buffer and then reads
