@@ -75,8 +75,14 @@ func (t *Tape) binary(name string, op binOp, a, b *Var) *Var {
 			if !v.requiresGrad {
 				return
 			}
-			gv := v.grad()
+			gv, fresh := v.gradFresh()
+			if fresh && len(gv) != bc.n {
+				clear(gv) // a broadcast gradient: summed below, from zero
+			}
 			body := func(lo, hi int) {
+				if fresh && len(gv) == bc.n {
+					clear(gv[lo:hi]) // in cache, just before the adds
+				}
 				bc.segments(lo, hi, func(o, ia, ib, cnt int) {
 					if first {
 						op.backwardA(gv[ia:], g[o:o+cnt], bd[ib:], bc.sa, bc.sb)

@@ -83,7 +83,18 @@ func (t *Tape) elementwiseUnary(name string, x *Var, fwd func(dst, x []float32),
 	}
 	fwd(out.Value.Data, x.Value.Data)
 	t.push(name, out, func(g []float32) {
-		back(x.grad(), g, x.Value.Data, out.Value.Data)
+		gx, fresh := x.gradFresh()
+		if !fresh {
+			back(gx, g, x.Value.Data, out.Value.Data)
+			return
+		}
+		// Clear each chunk just before the kernel adds into it, while it
+		// is in cache, instead of in a pass of its own.
+		xd, yd := x.Value.Data, out.Value.Data
+		kernels.ParallelFor(len(g), 1<<14, func(lo, hi int) {
+			clear(gx[lo:hi])
+			back(gx[lo:hi], g[lo:hi], xd[lo:hi], yd[lo:hi])
+		})
 	}, x)
 	return out
 }

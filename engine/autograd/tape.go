@@ -59,6 +59,19 @@ func (v *Var) grad() []float32 {
 	return v.Grad.Data
 }
 
+// gradFresh returns v's gradient buffer, and whether it is fresh: nothing
+// has been added to it yet and its contents are undefined (NaNs under
+// arenaPoison), so the caller must write every element of it, clearing
+// before it adds. It saves a separate clearing pass over the buffer.
+// Values off a tape get a zeroed gradient and fresh = false.
+func (v *Var) gradFresh() ([]float32, bool) {
+	if v.Grad != nil || v.arena == nil {
+		return v.grad(), false
+	}
+	v.Grad = &tensor.Tensor{Shape: v.Value.Shape, Data: v.arena.getRaw(v.Value.Numel())}
+	return v.Grad.Data, true
+}
+
 // Tape records the ops of a forward pass for Backward.
 //
 // A tape reused across steps (Reset between them) recycles the buffers of
