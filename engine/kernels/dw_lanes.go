@@ -88,6 +88,7 @@ func ForcePlanarDW(on bool) (restore func()) {
 // dwLanePool recycles them.
 type dwLaneTables struct {
 	offs     []int     // per tap, its float offset into the buffer
+	perm, ph []int     // dwBackInputLanes: taps in phase order, phase starts
 	fill, id []int32   // pack offsets: per input position, and the identity
 	w, b     []float32 // weights [group][tap][8] and biases [group][8]
 }
@@ -139,11 +140,12 @@ func (t *dwLaneTables) plan(g Geom2d) dwLaneLayout {
 	return l
 }
 
-// dwLanePlanes sets the plane offsets of a group of nl lanes, lane i reading
-// plane(min(i, nl-1)).
-func dwLanePlanes(p *[8]int, nl int, plane func(i int) int) {
+// dwLanePlanes sets the plane offsets of a group of nl lanes: lane i reads
+// plane base + (i0+i)/div·step, the spare lanes i >= nl the plane of lane
+// nl-1.
+func dwLanePlanes(p *[8]int, nl, base, i0, div, step int) {
 	for i := range p {
-		p[i] = plane(min(i, nl-1))
+		p[i] = base + (i0+min(i, nl-1))/div*step
 	}
 }
 
@@ -160,19 +162,10 @@ func dwConvLanes(g Geom2d, n, c, mult int, x, w, bias, y []float32) {
 	t.w = dwLaneGrow(t.w, ng*kk*8)
 	t.b = dwLaneGrow(t.b, ng*8)
 	wl, bl, offs, fill := t.w, t.b, t.offs, t.fill
-	for oc := 0; oc < ng*8; oc++ {
-		gi, lane := oc/8, oc%8
-		for tap := 0; tap < kk; tap++ {
-			var v float32
-			if oc < o {
-				v = w[oc*kk+tap]
-			}
-			wl[(gi*kk+tap)*8+lane] = v
-		}
-		bl[oc] = 0
-		if oc < o && bias != nil {
-			bl[oc] = bias[oc]
-		}
+	dwLaneWeights(wl, w, o, kk)
+	clear(bl)
+	if bias != nil {
+		copy(bl, bias[:o])
 	}
 	ParallelFor(n*ng, convGrain(8*kk*ohw), func(lo, hi int) {
 		s := dwPool.Get().(*dwScratch)
@@ -186,9 +179,9 @@ func dwConvLanes(g Geom2d, n, c, mult int, x, w, bias, y []float32) {
 			oc0 := gi * 8
 			nl := min(8, o-oc0)
 			var planes [8]int
-			dwLanePlanes(&planes, nl, func(i int) int { return (b*c + (oc0+i)/mult) * hw })
+			dwLanePlanes(&planes, nl, b*c*hw, oc0, mult, hw)
 			dwLanePack(buf, x, &planes, fill)
-			dwLaneTaps(z, buf, offs, wl[gi*kk*8:(gi+1)*kk*8], (*[8]float32)(bl[gi*8:]), g.OH, g.OW, l.wz)
+			dwLaneTaps(z, buf, offs, wl[gi*kk*8:(gi+1)*kk*8], (*[8]float32)(bl[gi*8:]), g.OH, g.OW, l.wz, g.OW, 1)
 			yg := y[(b*o+oc0)*ohw:]
 			if nl == 8 {
 				dwLaneUnpack(yg[:8*ohw], ohw, z, ohw)
@@ -201,57 +194,67 @@ func dwConvLanes(g Geom2d, n, c, mult int, x, w, bias, y []float32) {
 	})
 }
 
-// dwBackInputLanes is DepthwiseConv2dBackwardInput on the lane path, as the
-// stride-1 correlation of dwBackInputFast: per channel multiplier m, the
-// output-gradient planes are spread into a plane of hu rows of wu vectors
-// (the trash vector after it), and the input gradient sums mult·KH·KW taps
-// over the mult planes.
+// dwBackInputLanes is DepthwiseConv2dBackwardInput on the lane path, split
+// by the phase of the input position so that no tap multiplies a zero. With
+// iy+PadT = sh·u + a and ix+PadL = sw·v + b, the taps with ky·dh = a + sh·qy
+// and kx·dw = b + sw·qx reach gx[iy, ix] from gy[u-qy, v-qx], and no other
+// tap does: phase (a, b) of the input gradient is a stride-1 correlation of
+// gy with those taps. Per channel multiplier m the output-gradient planes
+// are packed into a plane G_m of hg rows of wg vectors with gy[oy, ox] at
+// (oy+py, ox+px), zero around it; dwLaneTaps sums, phase by phase, the
+// mult·(taps of the phase) products into the interleaved gradient z (rows
+// sh apart, columns sw apart), which is then added to gx.
 func dwBackInputLanes(g Geom2d, n, c, mult int, gy, w, gx []float32) {
 	o, hw, ohw, kk := c*mult, g.H*g.W, g.OH*g.OW, g.KH*g.KW
 	if hw == 0 || n*c == 0 {
 		return
 	}
+	sh, sw, dh, dw := g.StrideH, g.StrideW, g.DilH, g.DilW
 	ng := (c + 7) / 8
-	wu, hu := g.W+(g.KW-1)*g.DilW, g.H+(g.KH-1)*g.DilH
-	lu := hu*wu + 1
+	py, px := (g.KH-1)*dh/sh, (g.KW-1)*dw/sw
+	hg := py + max(g.OH, (g.H-1+g.PadT)/sh+1)
+	wg := px + max(g.OW, (g.W-1+g.PadL)/sw+1)
+	lg := hg * wg
 	t := dwLanePool.Get().(*dwLaneTables)
 	defer dwLanePool.Put(t)
+	// Taps in phase order: offs (and the weights, through perm) per phase
+	// (a, b), phase p's taps at ph[p]..ph[p+1].
 	t.offs = dwLaneGrow(t.offs, mult*kk)
-	for m := 0; m < mult; m++ {
-		for ky := 0; ky < g.KH; ky++ {
-			for kx := 0; kx < g.KW; kx++ {
-				t.offs[(m*g.KH+ky)*g.KW+kx] = 8 * (m*lu + (g.KH-1-ky)*g.DilH*wu + (g.KW-1-kx)*g.DilW)
+	t.perm = dwLaneGrow(t.perm, mult*kk)
+	t.ph = dwLaneGrow(t.ph, sh*sw+1)
+	i := 0
+	for a := 0; a < sh; a++ {
+		for b := 0; b < sw; b++ {
+			t.ph[a*sw+b] = i
+			for m := 0; m < mult; m++ {
+				for ky := 0; ky < g.KH; ky++ {
+					for kx := 0; kx < g.KW; kx++ {
+						if ky*dh%sh != a || kx*dw%sw != b {
+							continue
+						}
+						qy, qx := ky*dh/sh, kx*dw/sw
+						t.offs[i] = 8 * (m*lg + (py-qy)*wg + px - qx)
+						t.perm[i] = m*kk + ky*g.KW + kx
+						i++
+					}
+				}
 			}
 		}
 	}
+	t.ph[sh*sw] = i
 	t.fill = dwLaneGrow(t.fill, ohw)
 	for oy := 0; oy < g.OH; oy++ {
-		r := oy*g.StrideH - g.PadT + (g.KH-1)*g.DilH
 		for ox := 0; ox < g.OW; ox++ {
-			cc := ox*g.StrideW - g.PadL + (g.KW-1)*g.DilW
-			v := hu * wu
-			if r >= 0 && r < hu && cc >= 0 && cc < wu {
-				v = r*wu + cc
-			}
-			t.fill[oy*g.OW+ox] = int32(8 * v)
+			t.fill[oy*g.OW+ox] = int32(8 * ((oy+py)*wg + ox + px))
 		}
 	}
 	t.w = dwLaneGrow(t.w, ng*mult*kk*8)
-	wl, offs, fill := t.w, t.offs, t.fill
-	for ci := 0; ci < ng*8; ci++ {
-		gi, lane := ci/8, ci%8
-		for i := 0; i < mult*kk; i++ {
-			var v float32
-			if ci < c {
-				v = w[ci*mult*kk+i]
-			}
-			wl[(gi*mult*kk+i)*8+lane] = v
-		}
-	}
-	ParallelFor(n*ng, convGrain(8*mult*kk*hw), func(lo, hi int) {
+	wl, offs, fill, ph := t.w, t.offs, t.fill, t.ph
+	dwLaneWeightsPerm(wl, w, c, mult*kk, t.perm)
+	ParallelFor(n*ng, convGrain(8*mult*kk*hw/(sh*sw)), func(lo, hi int) {
 		s := dwPool.Get().(*dwScratch)
 		defer dwPool.Put(s)
-		s.a = dwGrow(s.a, 8*mult*lu)
+		s.a = dwGrow(s.a, 8*mult*lg)
 		s.b = dwGrow(s.b, 8*dwRoundUp(hw, 8))
 		buf, z := s.a, s.b
 		clear(buf)
@@ -262,10 +265,28 @@ func dwBackInputLanes(g Geom2d, n, c, mult int, gy, w, gx []float32) {
 			nl := min(8, c-ci0)
 			for m := 0; m < mult; m++ {
 				var planes [8]int
-				dwLanePlanes(&planes, nl, func(i int) int { return (b*o + (ci0+i)*mult + m) * ohw })
-				dwLanePack(buf[8*m*lu:8*(m+1)*lu], gy, &planes, fill)
+				dwLanePlanes(&planes, nl, (b*o+m)*ohw, ci0, 1, mult*ohw)
+				dwLanePack(buf[8*m*lg:8*(m+1)*lg], gy, &planes, fill)
 			}
-			dwLaneTaps(z, buf, offs, wl[gi*mult*kk*8:(gi+1)*mult*kk*8], &zero, g.H, g.W, wu)
+			wg0 := wl[gi*mult*kk*8 : (gi+1)*mult*kk*8]
+			for a := 0; a < sh; a++ {
+				u0 := (g.PadT - a + sh - 1) / sh
+				iy0 := sh*u0 + a - g.PadT
+				if iy0 >= g.H {
+					continue
+				}
+				rows := (g.H-1-iy0)/sh + 1
+				for bb := 0; bb < sw; bb++ {
+					v0 := (g.PadL - bb + sw - 1) / sw
+					ix0 := sw*v0 + bb - g.PadL
+					if ix0 >= g.W {
+						continue
+					}
+					cols := (g.W-1-ix0)/sw + 1
+					t0, t1 := ph[a*sw+bb], ph[a*sw+bb+1]
+					dwLaneTaps(z[8*(iy0*g.W+ix0):], buf[8*(u0*wg+v0):], offs[t0:t1], wg0[8*t0:8*t1], &zero, rows, cols, wg, sh*g.W, sw)
+				}
+			}
 			gxg := gx[(b*c+ci0)*hw:]
 			if nl == 8 {
 				dwLaneUnpackAdd(gxg[:8*hw], hw, z, hw)
@@ -312,9 +333,9 @@ func dwBackFilterLanes(g Geom2d, n, c, mult int, gy, x, gw []float32) {
 			clear(acc)
 			for b := 0; b < n; b++ {
 				var planes [8]int
-				dwLanePlanes(&planes, nl, func(i int) int { return (b*c + (oc0+i)/mult) * hw })
+				dwLanePlanes(&planes, nl, b*c*hw, oc0, mult, hw)
 				dwLanePack(buf, x, &planes, fill)
-				dwLanePlanes(&planes, nl, func(i int) int { return (b*o + oc0 + i) * ohw })
+				dwLanePlanes(&planes, nl, b*o*ohw, oc0, 1, ohw)
 				dwLanePack(gyl, gy, &planes, id)
 				for ch := 0; ch < nch; ch++ {
 					t0, t1 := ch*kk/nch, (ch+1)*kk/nch
@@ -329,6 +350,41 @@ func dwBackFilterLanes(g Geom2d, n, c, mult int, gy, x, gw []float32) {
 			}
 		}
 	})
+}
+
+// dwLaneWeights sets wl[(gi·k+t)·8+l] = w[(8gi+l)·k+t] for the ch channels'
+// filters w [ch, k], and 0 for the spare lanes of the last group.
+func dwLaneWeights(wl, w []float32, ch, k int) {
+	for c0 := 0; c0 < ch; c0 += 8 {
+		g := wl[c0*k : (c0+8)*k]
+		nl := min(8, ch-c0)
+		if nl < 8 {
+			clear(g)
+		}
+		for l := 0; l < nl; l++ {
+			for t, v := range w[(c0+l)*k : (c0+l+1)*k] {
+				g[8*t+l] = v
+			}
+		}
+	}
+}
+
+// dwLaneWeightsPerm is dwLaneWeights with the taps reordered: tap t of wl
+// is tap perm[t] of w.
+func dwLaneWeightsPerm(wl, w []float32, ch, k int, perm []int) {
+	for c0 := 0; c0 < ch; c0 += 8 {
+		g := wl[c0*k : (c0+8)*k]
+		nl := min(8, ch-c0)
+		if nl < 8 {
+			clear(g)
+		}
+		for l := 0; l < nl; l++ {
+			wc := w[(c0+l)*k : (c0+l+1)*k]
+			for t, pt := range perm {
+				g[8*t+l] = wc[pt]
+			}
+		}
+	}
 }
 
 // dwLanePackGo is the plain-Go dwLanePack (see dw_lanes_amd64.go).
@@ -361,10 +417,10 @@ func dwLaneUnpackAddGo(dst []float32, pitch int, src []float32, n int) {
 }
 
 // dwLaneTapsGo is the plain-Go dwLaneTaps.
-func dwLaneTapsGo(dst, src []float32, offs []int, wts []float32, bias *[8]float32, rows, cols, spitch int) {
+func dwLaneTapsGo(dst, src []float32, offs []int, wts []float32, bias *[8]float32, rows, cols, spitch, dpitch, dstep int) {
 	for r := 0; r < rows; r++ {
 		for j := 0; j < cols; j++ {
-			d := dst[8*(r*cols+j):][:8]
+			d := dst[8*(r*dpitch+j*dstep):][:8]
 			copy(d, bias[:])
 			for t, off := range offs {
 				s, wt := src[8*(r*spitch+j)+off:][:8], wts[8*t:][:8]

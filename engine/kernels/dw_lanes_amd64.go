@@ -27,13 +27,13 @@ func dwLaneUnpackAdd(dst []float32, pitch int, src []float32, n int)
 
 // dwLaneTaps sets, for r < rows, j < cols and lanes l < 8,
 //
-//	dst[8(r·cols+j)+l] = bias[l] + Σ_t wts[8t+l]·src[8(r·spitch+j)+offs[t]+l]
+//	dst[8(r·dpitch+j·dstep)+l] = bias[l] + Σ_t wts[8t+l]·src[8(r·spitch+j)+offs[t]+l]
 //
 // the taps t = 0..len(offs)-1 added in order with fused multiply-adds.
 // Every offs[t] is a multiple of 8.
 //
 //go:noescape
-func dwLaneTaps(dst, src []float32, offs []int, wts []float32, bias *[8]float32, rows, cols, spitch int)
+func dwLaneTaps(dst, src []float32, offs []int, wts []float32, bias *[8]float32, rows, cols, spitch, dpitch, dstep int)
 
 // dwLaneDot adds, for t < len(offs) (1 to 8 taps) and lanes l < 8,
 //

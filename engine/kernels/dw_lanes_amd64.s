@@ -457,15 +457,16 @@ dwLaneUnpackAdddone:
 	VZEROUPPER
 	RET
 
-// func dwLaneTaps(dst, src []float32, offs []int, wts []float32, bias *[8]float32, rows, cols, spitch int)
+// func dwLaneTaps(dst, src []float32, offs []int, wts []float32, bias *[8]float32, rows, cols, spitch, dpitch, dstep int)
 //
 // Per row, blocks of up to 8 positions held in Y0..Y7 over all taps: per
-// tap one weight-vector load (Y8) and one memory-operand FMA per position.
+// tap one weight-vector load (Y8) and one memory-operand FMA per position;
+// the stores step dstep vectors (R10 after the taps).
 // Registers: SI the source row, CX the block's source, DI walks dst, R8 and
 // R11 the start and end of offs, R9 wts, R10 and DX walk offs and wts,
 // R12 the tap's offset, R13 the columns left, AX the rows left, BX the
 // source row pitch in bytes, Y15 the bias.
-TEXT ·dwLaneTaps(SB), NOSPLIT, $0-128
+TEXT ·dwLaneTaps(SB), NOSPLIT, $0-144
 	MOVQ dst_base+0(FP), DI
 	MOVQ src_base+24(FP), SI
 	MOVQ offs_base+48(FP), R8
@@ -481,6 +482,12 @@ TEXT ·dwLaneTaps(SB), NOSPLIT, $0-128
 	JEQ  tapsdone
 
 tapsrow:
+	MOVQ rows+104(FP), R12
+	SUBQ AX, R12
+	IMULQ dpitch+128(FP), R12
+	SHLQ $5, R12
+	ADDQ dst_base+0(FP), R12
+	MOVQ R12, DI
 	MOVQ SI, CX
 	MOVQ cols+112(FP), R13
 
@@ -515,15 +522,24 @@ tapst8:
 	CMPQ R10, R11
 	JLT  tapst8
 tapsst8:
-	VMOVUPS Y0, 0(DI)
-	VMOVUPS Y1, 32(DI)
-	VMOVUPS Y2, 64(DI)
-	VMOVUPS Y3, 96(DI)
-	VMOVUPS Y4, 128(DI)
-	VMOVUPS Y5, 160(DI)
-	VMOVUPS Y6, 192(DI)
-	VMOVUPS Y7, 224(DI)
-	ADDQ $256, DI
+	MOVQ dstep+136(FP), R10
+	SHLQ $5, R10
+	VMOVUPS Y0, (DI)
+	ADDQ R10, DI
+	VMOVUPS Y1, (DI)
+	ADDQ R10, DI
+	VMOVUPS Y2, (DI)
+	ADDQ R10, DI
+	VMOVUPS Y3, (DI)
+	ADDQ R10, DI
+	VMOVUPS Y4, (DI)
+	ADDQ R10, DI
+	VMOVUPS Y5, (DI)
+	ADDQ R10, DI
+	VMOVUPS Y6, (DI)
+	ADDQ R10, DI
+	VMOVUPS Y7, (DI)
+	ADDQ R10, DI
 	ADDQ $256, CX
 	SUBQ $8, R13
 	JMP  tapsblk
@@ -560,8 +576,10 @@ tapst1:
 	CMPQ R10, R11
 	JLT  tapst1
 tapsst1:
-	VMOVUPS Y0, 0(DI)
-	ADDQ $32, DI
+	MOVQ dstep+136(FP), R10
+	SHLQ $5, R10
+	VMOVUPS Y0, (DI)
+	ADDQ R10, DI
 	ADDQ $32, CX
 	JMP  tapsnext
 
@@ -582,9 +600,12 @@ tapst2:
 	CMPQ R10, R11
 	JLT  tapst2
 tapsst2:
-	VMOVUPS Y0, 0(DI)
-	VMOVUPS Y1, 32(DI)
-	ADDQ $64, DI
+	MOVQ dstep+136(FP), R10
+	SHLQ $5, R10
+	VMOVUPS Y0, (DI)
+	ADDQ R10, DI
+	VMOVUPS Y1, (DI)
+	ADDQ R10, DI
 	ADDQ $64, CX
 	JMP  tapsnext
 
@@ -607,10 +628,14 @@ tapst3:
 	CMPQ R10, R11
 	JLT  tapst3
 tapsst3:
-	VMOVUPS Y0, 0(DI)
-	VMOVUPS Y1, 32(DI)
-	VMOVUPS Y2, 64(DI)
-	ADDQ $96, DI
+	MOVQ dstep+136(FP), R10
+	SHLQ $5, R10
+	VMOVUPS Y0, (DI)
+	ADDQ R10, DI
+	VMOVUPS Y1, (DI)
+	ADDQ R10, DI
+	VMOVUPS Y2, (DI)
+	ADDQ R10, DI
 	ADDQ $96, CX
 	JMP  tapsnext
 
@@ -635,11 +660,16 @@ tapst4:
 	CMPQ R10, R11
 	JLT  tapst4
 tapsst4:
-	VMOVUPS Y0, 0(DI)
-	VMOVUPS Y1, 32(DI)
-	VMOVUPS Y2, 64(DI)
-	VMOVUPS Y3, 96(DI)
-	ADDQ $128, DI
+	MOVQ dstep+136(FP), R10
+	SHLQ $5, R10
+	VMOVUPS Y0, (DI)
+	ADDQ R10, DI
+	VMOVUPS Y1, (DI)
+	ADDQ R10, DI
+	VMOVUPS Y2, (DI)
+	ADDQ R10, DI
+	VMOVUPS Y3, (DI)
+	ADDQ R10, DI
 	ADDQ $128, CX
 	JMP  tapsnext
 
@@ -666,12 +696,18 @@ tapst5:
 	CMPQ R10, R11
 	JLT  tapst5
 tapsst5:
-	VMOVUPS Y0, 0(DI)
-	VMOVUPS Y1, 32(DI)
-	VMOVUPS Y2, 64(DI)
-	VMOVUPS Y3, 96(DI)
-	VMOVUPS Y4, 128(DI)
-	ADDQ $160, DI
+	MOVQ dstep+136(FP), R10
+	SHLQ $5, R10
+	VMOVUPS Y0, (DI)
+	ADDQ R10, DI
+	VMOVUPS Y1, (DI)
+	ADDQ R10, DI
+	VMOVUPS Y2, (DI)
+	ADDQ R10, DI
+	VMOVUPS Y3, (DI)
+	ADDQ R10, DI
+	VMOVUPS Y4, (DI)
+	ADDQ R10, DI
 	ADDQ $160, CX
 	JMP  tapsnext
 
@@ -700,13 +736,20 @@ tapst6:
 	CMPQ R10, R11
 	JLT  tapst6
 tapsst6:
-	VMOVUPS Y0, 0(DI)
-	VMOVUPS Y1, 32(DI)
-	VMOVUPS Y2, 64(DI)
-	VMOVUPS Y3, 96(DI)
-	VMOVUPS Y4, 128(DI)
-	VMOVUPS Y5, 160(DI)
-	ADDQ $192, DI
+	MOVQ dstep+136(FP), R10
+	SHLQ $5, R10
+	VMOVUPS Y0, (DI)
+	ADDQ R10, DI
+	VMOVUPS Y1, (DI)
+	ADDQ R10, DI
+	VMOVUPS Y2, (DI)
+	ADDQ R10, DI
+	VMOVUPS Y3, (DI)
+	ADDQ R10, DI
+	VMOVUPS Y4, (DI)
+	ADDQ R10, DI
+	VMOVUPS Y5, (DI)
+	ADDQ R10, DI
 	ADDQ $192, CX
 	JMP  tapsnext
 
@@ -737,14 +780,22 @@ tapst7:
 	CMPQ R10, R11
 	JLT  tapst7
 tapsst7:
-	VMOVUPS Y0, 0(DI)
-	VMOVUPS Y1, 32(DI)
-	VMOVUPS Y2, 64(DI)
-	VMOVUPS Y3, 96(DI)
-	VMOVUPS Y4, 128(DI)
-	VMOVUPS Y5, 160(DI)
-	VMOVUPS Y6, 192(DI)
-	ADDQ $224, DI
+	MOVQ dstep+136(FP), R10
+	SHLQ $5, R10
+	VMOVUPS Y0, (DI)
+	ADDQ R10, DI
+	VMOVUPS Y1, (DI)
+	ADDQ R10, DI
+	VMOVUPS Y2, (DI)
+	ADDQ R10, DI
+	VMOVUPS Y3, (DI)
+	ADDQ R10, DI
+	VMOVUPS Y4, (DI)
+	ADDQ R10, DI
+	VMOVUPS Y5, (DI)
+	ADDQ R10, DI
+	VMOVUPS Y6, (DI)
+	ADDQ R10, DI
 	ADDQ $224, CX
 	JMP  tapsnext
 

@@ -26,8 +26,8 @@ func dwLaneUnpackAdd(dst []float32, pitch int, src []float32, n int) {
 	dwLaneUnpackAddGo(dst, pitch, src, n)
 }
 
-func dwLaneTaps(dst, src []float32, offs []int, wts []float32, bias *[8]float32, rows, cols, spitch int) {
-	dwLaneTapsGo(dst, src, offs, wts, bias, rows, cols, spitch)
+func dwLaneTaps(dst, src []float32, offs []int, wts []float32, bias *[8]float32, rows, cols, spitch, dpitch, dstep int) {
+	dwLaneTapsGo(dst, src, offs, wts, bias, rows, cols, spitch, dpitch, dstep)
 }
 
 func dwLaneDot(gy, src []float32, offs []int, out []float32, rows, cols, spitch int) {

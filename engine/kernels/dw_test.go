@@ -177,17 +177,21 @@ func TestDwLanePrimitives(t *testing.T) {
 				}
 				src := convFill(rng, 8*((rows+3)*spitch))
 				wts, bias := convFill(rng, 8*ntaps), [8]float32(convFill(rng, 8))
-				got := convGuarded(rng, 8*rows*cols)
-				want := make([]float32, 8*rows*cols)
-				dwLaneTapsGo(want, src, offs, wts, &bias, rows, cols, spitch)
-				dwLaneTaps(got, src, offs, wts, &bias, rows, cols, spitch)
-				convCheck(t, fmt.Sprintf("dwLaneTaps rows=%d cols=%d taps=%d", rows, cols, ntaps), got, want, 1e-5)
+				for _, step := range []int{1, 2, 3} {
+					dpitch := step*cols + rows%2
+					nd := 8 * ((rows-1)*dpitch + (cols-1)*step + 1)
+					got := convGuarded(rng, nd)
+					want := append([]float32(nil), got[:nd]...)
+					dwLaneTapsGo(want, src, offs, wts, &bias, rows, cols, spitch, dpitch, step)
+					dwLaneTaps(got, src, offs, wts, &bias, rows, cols, spitch, dpitch, step)
+					convCheck(t, fmt.Sprintf("dwLaneTaps rows=%d cols=%d taps=%d step=%d", rows, cols, ntaps, step), got, want, 1e-5)
+				}
 				if ntaps < 1 || ntaps > 8 {
 					continue
 				}
 				gy := convFill(rng, 8*rows*cols)
-				got = convGuarded(rng, 8*ntaps)
-				want = append([]float32(nil), got[:8*ntaps]...)
+				got := convGuarded(rng, 8*ntaps)
+				want := append([]float32(nil), got[:8*ntaps]...)
 				dwLaneDotGo(gy, src, offs, want, rows, cols, spitch)
 				dwLaneDot(gy, src, offs, got, rows, cols, spitch)
 				convCheck(t, fmt.Sprintf("dwLaneDot rows=%d cols=%d taps=%d", rows, cols, ntaps), got, want, 1e-5)
