@@ -132,7 +132,8 @@ func (t *Tape) Conv2d(x, w, b *Var, o Conv2dOpts) *Var {
 			cv.BackwardFilter(gy, xd, w.grad(), t.allocRaw(cv.FilterScratchLen()))
 		}
 		if x.requiresGrad {
-			cv.BackwardInput(gy, wd, x.grad(), t.allocRaw(cv.ScratchLen()))
+			gx, fresh := x.gradFresh()
+			cv.BackwardInput(gy, wd, gx, t.allocRaw(cv.ScratchLen()), fresh)
 		}
 	}, x, w, b)
 	return out

@@ -136,18 +136,28 @@ func (cv Conv) Forward(x, w, bias, y, scratch []float32) {
 }
 
 // BackwardInput adds to gx [N, C, H, W] the gradient of Forward with respect
-// to x, given gy [N, O, OH, OW]. scratch holds ScratchLen floats.
-func (cv Conv) BackwardInput(gy, w, gx, scratch []float32) {
+// to x, given gy [N, O, OH, OW]; with overwrite it sets gx to it instead
+// (gx's old contents are never read, and each sample's planes are cleared
+// just before they are accumulated, while in cache). scratch holds
+// ScratchLen floats.
+func (cv Conv) BackwardInput(gy, w, gx, scratch []float32, overwrite bool) {
 	cv.checkLens("Conv.BackwardInput", gx, gy, w, scratch, cv.ScratchLen())
+	beta := float32(1)
+	if overwrite {
+		beta = 0
+	}
 	sample := func(n int, col []float32, parallel bool) {
 		for gi := 0; gi < cv.Groups; gi++ {
 			xoff := (n*cv.C + gi*cv.cg) * cv.planeSize
 			gyg := gy[(n*cv.O+gi*cv.og)*cv.ohw:]
 			wg := w[gi*cv.og*cv.k:]
 			if cv.pointwise {
-				// dx_g += w_gᵀ · gy_g.
-				gemmRun(parallel, true, false, cv.k, cv.ohw, cv.og, 1, wg, cv.k, gyg, cv.ohw, 1, gx[xoff:], cv.ohw, nil, nil)
+				// dx_g += w_gᵀ · gy_g (dx_g = with overwrite).
+				gemmRun(parallel, true, false, cv.k, cv.ohw, cv.og, 1, wg, cv.k, gyg, cv.ohw, beta, gx[xoff:], cv.ohw, nil, nil)
 				continue
+			}
+			if overwrite {
+				clear(gx[xoff : xoff+cv.cg*cv.planeSize])
 			}
 			// dcols_g = w_gᵀ · gy_g, folded back onto dx.
 			gemmRun(parallel, true, false, cv.k, cv.ohw, cv.og, 1, wg, cv.k, gyg, cv.ohw, 0, col, cv.ohw, nil, nil)

@@ -97,8 +97,15 @@ func TestConvMatchesLoops(t *testing.T) {
 				gx[i] = 1
 				wantGX[i]++
 			}
-			cv.BackwardInput(gy, w, gx, convNaNs(cv.ScratchLen()))
+			cv.BackwardInput(gy, w, gx, convNaNs(cv.ScratchLen()), false)
 			convCheck64(t, name+" input grad", gx, wantGX, 1e-4)
+			// Overwriting: gx starts as NaNs, and ends as the gradient.
+			for i := range wantGX {
+				gx[i] = float32(math.NaN())
+				wantGX[i]--
+			}
+			cv.BackwardInput(gy, w, gx, convNaNs(cv.ScratchLen()), true)
+			convCheck64(t, name+" input grad, overwriting", gx, wantGX, 1e-4)
 
 			gw := convGuarded(rng, len(wantGW))
 			for i := range wantGW {
@@ -128,7 +135,7 @@ func TestConvBitsIndependentOfWorkers(t *testing.T) {
 		y = make([]float32, n*o*g.OH*g.OW)
 		cv.Forward(x, w, bias, y, convNaNs(cv.ScratchLen()))
 		gx = make([]float32, len(x))
-		cv.BackwardInput(gy, w, gx, convNaNs(cv.ScratchLen()))
+		cv.BackwardInput(gy, w, gx, convNaNs(cv.ScratchLen()), false)
 		gw = make([]float32, len(w))
 		cv.BackwardFilter(gy, x, gw, convNaNs(cv.FilterScratchLen()))
 		return y, gx, gw
@@ -155,7 +162,7 @@ func TestConvBitsIndependentOfWorkers(t *testing.T) {
 		one.Forward(x[s*xs:(s+1)*xs], w, bias, y, convNaNs(one.ScratchLen()))
 		same(fmt.Sprintf("sample %d alone vs in the batch: forward", s), y, y1[s*ys:])
 		gx := make([]float32, xs)
-		one.BackwardInput(gy[s*ys:(s+1)*ys], w, gx, convNaNs(one.ScratchLen()))
+		one.BackwardInput(gy[s*ys:(s+1)*ys], w, gx, convNaNs(one.ScratchLen()), false)
 		same(fmt.Sprintf("sample %d alone vs in the batch: input grad", s), gx, gx1[s*xs:])
 	}
 }
