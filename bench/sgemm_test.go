@@ -141,3 +141,42 @@ func sgemmThreads(impl sgemmImpl, threads int) (restore func()) {
 		runtime.GOMAXPROCS(old)
 	}
 }
+
+// BenchmarkGemmEpilogue times a linear layer followed by an activation, as
+// in the first layer of a transformer's MLP (C = act(A·Bᵀ + bias), A the
+// tokens, B the weights [out, in]): impl=fused applies the activation in
+// the GEMM's epilogue (kernels.SgemmBiasAct), impl=separate runs SgemmBias
+// then the activation over C. GFLOP/s counts the product only.
+//
+//	go test -run '^$' -bench GemmEpilogue -count 6 ./bench/ | go tool benchstat -col /impl -
+func BenchmarkGemmEpilogue(b *testing.B) {
+	shapes := [][3]int{{197, 768, 192}, {197, 1536, 384}, {196, 3072, 768}}
+	acts := []struct {
+		name string
+		act  kernels.Act
+	}{{"gelu", kernels.ActGELU}, {"relu", kernels.ActReLU}}
+	for _, s := range shapes {
+		m, n, k := s[0], s[1], s[2]
+		rng := tensor.NewRand(1)
+		a, w := tensor.Randn(rng, 1, m, k).Data, tensor.Randn(rng, 0.05, n, k).Data
+		bias, c := tensor.Randn(rng, 1, n).Data, make([]float32, m*n)
+		for _, act := range acts {
+			for _, impl := range []string{"fused", "separate"} {
+				for _, threads := range []int{1, 2} {
+					b.Run(fmt.Sprintf("act=%s/m=%d/n=%d/k=%d/impl=%s/threads=%d", act.name, m, n, k, impl, threads), func(b *testing.B) {
+						defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(threads))
+						for b.Loop() {
+							if impl == "fused" {
+								kernels.SgemmBiasAct(false, true, m, n, k, 1, a, k, w, k, 0, c, n, nil, bias, act.act)
+								continue
+							}
+							kernels.SgemmBias(false, true, m, n, k, 1, a, k, w, k, 0, c, n, nil, bias)
+							act.act.Apply(c, c)
+						}
+						b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+					})
+				}
+			}
+		}
+	}
+}

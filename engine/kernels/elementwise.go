@@ -218,16 +218,17 @@ func ClampBackward(dx, dy, x []float32, lo, hi float32) {
 }
 
 // ReLU sets dst[i] = max(x[i], 0) with Go's max (NaN stays NaN, -0 gives 0).
-func ReLU(dst, x []float32) {
-	elementwiseMap("ReLU", dst, x, func(d, x []float32) {
-		if useAsm {
-			vecReLU(d, x)
-			return
-		}
-		for i, v := range x {
-			d[i] = max(v, 0)
-		}
-	})
+func ReLU(dst, x []float32) { elementwiseMap("ReLU", dst, x, reluRows) }
+
+// reluRows is ReLU on the calling goroutine.
+func reluRows(d, x []float32) {
+	if useAsm {
+		vecReLU(d, x)
+		return
+	}
+	for i, v := range x {
+		d[i] = max(v, 0)
+	}
 }
 
 // ReLUBackward sets dx[i] += dy[i] where y[i] > 0, for y = relu(x).
@@ -352,17 +353,18 @@ func TanhBackward(dx, dy, y []float32) {
 //
 // The AVX2+FMA path equals it up to float32 rounding: (x < 0 ? x·e : x) / (1 + e) with
 // e = exp(-|x|), x·e rounded once even where e is subnormal; within 3 ulps.
-func SiLU(dst, x []float32) {
-	elementwiseMap("SiLU", dst, x, func(d, x []float32) {
-		if useAsm {
-			vecSiLU(d, x)
-			return
-		}
-		for i, v := range x {
-			xv := float64(v)
-			d[i] = float32(xv * elementwiseSigmoid(xv))
-		}
-	})
+func SiLU(dst, x []float32) { elementwiseMap("SiLU", dst, x, siluRows) }
+
+// siluRows is SiLU on the calling goroutine.
+func siluRows(d, x []float32) {
+	if useAsm {
+		vecSiLU(d, x)
+		return
+	}
+	for i, v := range x {
+		xv := float64(v)
+		d[i] = float32(xv * elementwiseSigmoid(xv))
+	}
 }
 
 // SiLUBackward sets dx[i] += dy[i] * s * (1 + x[i]*(1-s)) with
@@ -386,17 +388,18 @@ func SiLUBackward(dx, dy, x []float32) {
 
 // HardSwish sets dst[i] = x[i] * min(max(x[i]+3, 0), 6) / 6 in float32, in
 // PyTorch's order of operations.
-func HardSwish(dst, x []float32) {
-	elementwiseMap("HardSwish", dst, x, func(d, x []float32) {
-		if useAsm {
-			vecHardSwish(d, x)
-			return
-		}
-		for i, v := range x {
-			r := min(max(v+3, 0), 6)
-			d[i] = v * r / 6
-		}
-	})
+func HardSwish(dst, x []float32) { elementwiseMap("HardSwish", dst, x, hardSwishRows) }
+
+// hardSwishRows is HardSwish on the calling goroutine.
+func hardSwishRows(d, x []float32) {
+	if useAsm {
+		vecHardSwish(d, x)
+		return
+	}
+	for i, v := range x {
+		r := min(max(v+3, 0), 6)
+		d[i] = v * r / 6
+	}
 }
 
 // HardSwishBackward adds PyTorch's hardswish derivative times dy[i] to dx[i]:
@@ -458,17 +461,18 @@ func HardSigmoidBackward(dx, dy, x []float32) {
 // The AVX2+FMA path equals it up to float32 rounding: x/2 + x/2·erf(x/√2) for |x| < √2,
 // else x·Φ with Φ from a vectorised erfc; within 7 ulps (the 8e-8 absolute
 // error of erf, relative to 1 + erf, near x = -1.4).
-func GELU(dst, x []float32) {
-	elementwiseMap("GELU", dst, x, func(d, x []float32) {
-		if useAsm {
-			vecGELU(d, x)
-			return
-		}
-		for i, v := range x {
-			xv := float64(v)
-			d[i] = float32(0.5 * xv * (1 + math.Erf(xv*(1/math.Sqrt2))))
-		}
-	})
+func GELU(dst, x []float32) { elementwiseMap("GELU", dst, x, geluRows) }
+
+// geluRows is GELU on the calling goroutine.
+func geluRows(d, x []float32) {
+	if useAsm {
+		vecGELU(d, x)
+		return
+	}
+	for i, v := range x {
+		xv := float64(v)
+		d[i] = float32(0.5 * xv * (1 + math.Erf(xv*(1/math.Sqrt2))))
+	}
 }
 
 // GELUBackward sets dx[i] += dy[i] * (Φ(x) + x·φ(x)) for x = x[i], with Φ
@@ -505,18 +509,19 @@ const (
 // which is x/2·(1 + tanh(z/2)) without its cancellation; within 4 ulps for
 // x >= 0, and for x < 0 within 4 + 2.5·|z| ulps, the float32 rounding of z
 // being amplified by e^z.
-func GELUTanh(dst, x []float32) {
-	elementwiseMap("GELUTanh", dst, x, func(d, x []float32) {
-		if useAsm {
-			vecGELUTanh(d, x)
-			return
-		}
-		for i, v := range x {
-			xv := float64(v)
-			inner := elementwiseGELUBeta * (xv + elementwiseGELUKappa*xv*xv*xv)
-			d[i] = float32(0.5 * xv * (1 + math.Tanh(inner)))
-		}
-	})
+func GELUTanh(dst, x []float32) { elementwiseMap("GELUTanh", dst, x, geluTanhRows) }
+
+// geluTanhRows is GELUTanh on the calling goroutine.
+func geluTanhRows(d, x []float32) {
+	if useAsm {
+		vecGELUTanh(d, x)
+		return
+	}
+	for i, v := range x {
+		xv := float64(v)
+		inner := elementwiseGELUBeta * (xv + elementwiseGELUKappa*xv*xv*xv)
+		d[i] = float32(0.5 * xv * (1 + math.Tanh(inner)))
+	}
 }
 
 // GELUTanhBackward sets dx[i] += dy[i] times the derivative of GELUTanh at

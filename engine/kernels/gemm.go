@@ -115,6 +115,70 @@ func SgemmBias(transA, transB bool, m, n, k int, alpha float32, a []float32, lda
 	gemmRun(true, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, rowBias, colBias)
 }
 
+// Act is an activation SgemmBiasAct applies in its epilogue.
+type Act int
+
+// The activations of SgemmBiasAct; each is the map of the function of the
+// same name (ActGELU is GELU, and so on).
+const (
+	ActNone Act = iota
+	ActReLU
+	ActGELU
+	ActGELUTanh
+	ActSiLU
+	ActHardSwish
+)
+
+// rows returns the act's map on the calling goroutine (nil for ActNone).
+func (a Act) rows() func(d, x []float32) {
+	switch a {
+	case ActNone:
+		return nil
+	case ActReLU:
+		return reluRows
+	case ActGELU:
+		return geluRows
+	case ActGELUTanh:
+		return geluTanhRows
+	case ActSiLU:
+		return siluRows
+	case ActHardSwish:
+		return hardSwishRows
+	}
+	panic(fmt.Sprintf("kernels: unknown activation %d", int(a)))
+}
+
+// Apply sets dst = act(x) elementwise, in parallel: the function of the
+// same name (ActNone copies).
+func (a Act) Apply(dst, x []float32) {
+	f := a.rows()
+	if f == nil {
+		copy(dst, x)
+		return
+	}
+	elementwiseMap("Act.Apply", dst, x, f)
+}
+
+// SgemmBiasAct is SgemmBias followed by the activation act over C, applied
+// to each block of C right after its last store, while the block is still
+// in cache, instead of in a pass of its own. The result is bit for bit
+// SgemmBias followed by act.Apply(C, C).
+func SgemmBiasAct(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, rowBias, colBias []float32, act Act) {
+	f := act.rows()
+	if rowBias != nil && len(rowBias) < m {
+		panic(fmt.Sprintf("kernels: SgemmBiasAct: rowBias of %d values, need %d", len(rowBias), m))
+	}
+	if colBias != nil && len(colBias) < n {
+		panic(fmt.Sprintf("kernels: SgemmBiasAct: colBias of %d values, need %d", len(colBias), n))
+	}
+	gemmRunAct(true, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, rowBias, colBias, f)
+}
+
+// gemmActGroup is how many micro-panels of a row block are stored before
+// SgemmBiasAct's activation runs over them (198 rows × 128 columns, 100 KiB,
+// stay in L2).
+const gemmActGroup = 8
+
 // gemmJob is one GEMM call, split into parts of C that run independently.
 type gemmJob struct {
 	transA, transB   bool
@@ -123,6 +187,7 @@ type gemmJob struct {
 	a, b, c          []float32
 	lda, ldb, ldc    int
 	rowBias, colBias []float32
+	act              func(dst, x []float32) // SgemmBiasAct's activation, or nil
 
 	splitM bool // parts are row ranges (else column ranges)
 	part   int  // rows or columns per part, a multiple of MR or NR
@@ -134,6 +199,10 @@ var (
 )
 
 func gemmRun(parallel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, rowBias, colBias []float32) {
+	gemmRunAct(parallel, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, rowBias, colBias, nil)
+}
+
+func gemmRunAct(parallel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, rowBias, colBias []float32, act func(dst, x []float32)) {
 	if m < 0 || n < 0 || k < 0 {
 		panic(fmt.Sprintf("kernels: Sgemm: negative size m=%d n=%d k=%d", m, n, k))
 	}
@@ -151,16 +220,21 @@ func gemmRun(parallel, transA, transB bool, m, n, k int, alpha float32, a []floa
 	} else {
 		checkMat("Sgemm B", b, k, n, ldb)
 	}
-	if k == 0 {
-		gemmScaleC(m, n, alpha, beta, c, ldc, rowBias, colBias)
-		return
-	}
-	if m*n*k <= gemmDirectMACs {
-		gemmDirect(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, rowBias, colBias)
+	if k == 0 || m*n*k <= gemmDirectMACs {
+		if k == 0 {
+			gemmScaleC(m, n, alpha, beta, c, ldc, rowBias, colBias)
+		} else {
+			gemmDirect(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, rowBias, colBias)
+		}
+		if act != nil {
+			for i := 0; i < m; i++ {
+				act(c[i*ldc:i*ldc+n], c[i*ldc:i*ldc+n])
+			}
+		}
 		return
 	}
 	args := gemmJob{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta,
-		a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc, rowBias: rowBias, colBias: colBias}
+		a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc, rowBias: rowBias, colBias: colBias, act: act}
 	workers := 1
 	if parallel && m*n*k > gemmParallelMACs {
 		workers = min(runtime.GOMAXPROCS(0), m*n*k/gemmPartMACs)
@@ -289,6 +363,15 @@ func (j *gemmJob) block(i0, i1, j0, j1 int) {
 						cbt = cb[jc+jr : jc+jr+nr]
 					}
 					gemmMacro(kc, mc, nr, ap, bpan, c[jr:], j.ldc, j.alpha, beta, gemmSub(rb, ic), cbt, &buf.tile, pf)
+					if g := jr / gemmNR % gemmActGroup; j.act != nil && pc+kc == j.k && (g == gemmActGroup-1 || jr+nr == nc) {
+						// The group's micro-panels are final: activate
+						// them while they are in cache.
+						c0 := jr - g*gemmNR
+						for r := 0; r < mc; r++ {
+							row := c[r*j.ldc+c0 : r*j.ldc+jr+nr]
+							j.act(row, row)
+						}
+					}
 				}
 			}
 		}

@@ -362,3 +362,42 @@ func TestSgemmPanics(t *testing.T) {
 		})
 	}
 }
+
+// TestSgemmBiasAct checks the activation epilogue against SgemmBias followed
+// by the activation over C, bit for bit, on the direct, k = 0 and packed
+// paths, several K blocks and column groups, both transposes and 1 or 2
+// workers; the guard columns of C (ldc > n) must stay untouched.
+func TestSgemmBiasAct(t *testing.T) {
+	shapes := [][3]int{{1, 1, 1}, {7, 17, 9}, {13, 35, 0}, {60, 40, 2*gemmKC + 1}, {64, 300, 27}, {200, 260, 70}}
+	acts := []struct {
+		name string
+		f    func(dst, x []float32)
+		act  Act
+	}{{"gelu", GELU, ActGELU}, {"gelu_tanh", GELUTanh, ActGELUTanh}, {"relu", ReLU, ActReLU}, {"silu", SiLU, ActSiLU}, {"hardswish", HardSwish, ActHardSwish}}
+	gemmPaths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(9, 10))
+		for _, tA := range []bool{false, true} {
+			for _, tB := range []bool{false, true} {
+				for _, s := range shapes {
+					for _, act := range acts {
+						g := newGemmCase(rng, tA, tB, s[0], s[1], s[2], 0.5, 1)
+						rb, cb := gemmFill(rng, g.m), gemmFill(rng, g.n)
+						want := append([]float32(nil), g.c...)
+						SgemmBias(g.tA, g.tB, g.m, g.n, g.k, g.alpha, g.a, g.lda, g.b, g.ldb, g.beta, want, g.ldc, rb, cb)
+						for i := 0; i < g.m; i++ {
+							row := want[i*g.ldc : i*g.ldc+g.n]
+							act.f(row, row)
+						}
+						for _, procs := range []int{1, 2} {
+							got := append([]float32(nil), g.c...)
+							gemmWithProcs(procs, func() {
+								SgemmBiasAct(g.tA, g.tB, g.m, g.n, g.k, g.alpha, g.a, g.lda, g.b, g.ldb, g.beta, got, g.ldc, rb, cb, act.act)
+							})
+							gemmSameBits(t, fmt.Sprintf("%v act=%s GOMAXPROCS=%d", g, act.name, procs), got, want)
+						}
+					}
+				}
+			}
+		}
+	})
+}
