@@ -6,20 +6,20 @@ import "sync"
 // dwLanesFit takes it. It is made for small planes (7×7, 14×14), where the
 // plane-at-a-time kernels spend their time on per-row and per-plane overhead
 // rather than on multiply-adds, and it measures faster on most larger ones
-// too. Eight
-// channels share one 8-lane vector: dwLanePack interleaves position i of
-// eight planes into one vector of a buffer laid out like the phase buffer
-// of dwPlan (one vector per position, zero padding, a phase plane per
-// stride phase), so that a tap is one vector multiply-add per output
-// position with a vector of the eight channels' weights; dwLaneTaps sums the
-// taps row by row over the valid outputs only, and dwLaneUnpack
+// too. Eight channels share one 8-lane vector: dwLanePack interleaves
+// position i of eight planes into one vector of a buffer laid out like the
+// phase buffer of dwPlan (one vector per position, zero padding, a phase
+// plane per stride phase), so that a tap is one vector multiply-add per
+// output position with a vector of the eight channels' weights; dwLaneTaps
+// sums the taps row by row over the valid outputs only, and dwLaneUnpack
 // de-interleaves the result into the eight output planes.
 //
 // Lane l of a group reads the plane of its own channel: for the forward
 // pass and the filter gradient the lanes are output channels oc0..oc0+7, the
 // input plane of oc being oc/mult (planes repeat when mult > 1); for the
-// input gradient the lanes are input channels and the mult output-gradient
-// planes of a channel go to mult buffers whose taps are summed together. A
+// input gradient (see dwBackInputLanes) the lanes are input channels and the
+// mult output-gradient planes of a channel go to mult buffers whose taps are
+// summed together. A
 // group with fewer than eight channels (the last, when the channel count is
 // not a multiple of 8) fills its spare lanes from its last plane, with zero
 // weights, and de-interleaves through scratch.
@@ -35,12 +35,15 @@ import "sync"
 // dwLanesFit reports whether the channels-in-lanes path should run for ch
 // channels (output channels, or input channels for the input gradient) of
 // geometry g: for at least 8 channels and buffers with int32 offsets, except
-// on stride-1 output planes larger than maxPlane (0: no limit). Measured on
-// MobileNetV3 and EfficientNet-B0 shapes (bench BenchmarkDepthwise,
-// impl=reprise against impl=planes), the lane path is faster on every
-// plane up to 56×56 and at stride 2, and on every plane for the input
-// gradient; at 112×112 stride 1 the plane-at-a-time forward pass is faster
-// (its filter gradient ties).
+// on output planes larger than maxPlane (0: no limit). Measured on the
+// MobileNetV3-Large and EfficientNet-B0 shapes of bench BenchmarkDepthwise
+// (impl=reprise against impl=planes, threads 1 and 2), the lane path is 2-5
+// times faster on the 7×7 and 14×14 planes, 1.5-2 times on 28×28 and at
+// least as fast on 56×56 and the 112×112 stride-2 layer, forward and
+// backward; at 112×112 stride 1 the plane-at-a-time forward pass was faster
+// in one run and tied in others, and its filter gradient ties, so those
+// stay plane-at-a-time. The input gradient is faster on the lane path at
+// every size.
 func dwLanesFit(g Geom2d, ch, maxPlane int) bool {
 	switch dwLaneChoice {
 	case dwLanesNever:
@@ -49,16 +52,17 @@ func dwLanesFit(g Geom2d, ch, maxPlane int) bool {
 		return true
 	}
 	sh, sw := g.StrideH, g.StrideW
-	fwd := sh * sw * (g.OH + (g.KH-1)*g.DilH/sh) * (g.OW + (g.KW-1)*g.DilW/sw)
-	back := (g.H + (g.KH-1)*g.DilH) * (g.W + (g.KW-1)*g.DilW)
+	py, px := (g.KH-1)*g.DilH/sh, (g.KW-1)*g.DilW/sw
+	fwd := sh * sw * (g.OH + py) * (g.OW + px)                                            // dwLaneTables.plan
+	back := (py + max(g.OH, (g.H-1+g.PadT)/sh+1)) * (px + max(g.OW, (g.W-1+g.PadL)/sw+1)) // dwBackInputLanes
 	if ch < 8 || max(fwd, back) >= 1<<26 {
 		return false
 	}
-	return maxPlane == 0 || sh*sw > 1 || g.OH*g.OW <= maxPlane
+	return maxPlane == 0 || g.OH*g.OW <= maxPlane
 }
 
-// dwLanesMaxPlane is the largest stride-1 output plane (OH·OW) that the
-// forward pass and the filter gradient take on the lane path.
+// dwLanesMaxPlane is the largest output plane (OH·OW) that the forward pass
+// and the filter gradient take on the lane path.
 const dwLanesMaxPlane = 64 * 64
 
 const (
@@ -109,7 +113,7 @@ type dwLaneLayout struct {
 	size       int // floats
 }
 
-// dwLanePlan returns the lane layout of g and fills t.offs and t.fill.
+// plan returns the lane layout of g and fills t.offs and t.fill.
 func (t *dwLaneTables) plan(g Geom2d) dwLaneLayout {
 	sh, sw := g.StrideH, g.StrideW
 	var l dwLaneLayout
