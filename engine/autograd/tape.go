@@ -13,8 +13,10 @@ import (
 //
 // The value and gradient of a Var produced by an op on a tape live in that
 // tape's arena: they are valid until the tape's next Reset, which recycles
-// them for the next step. Read what you need (the loss, the logits) before
-// resetting; parameters and other leaves are never recycled.
+// them for the next step, and so does the Var itself (its header, shape and
+// gradient header come from the arena too). Read what you need (the loss,
+// the logits) before resetting; parameters and other leaves are never
+// recycled.
 type Var struct {
 	Value *tensor.Tensor
 	Grad  *tensor.Tensor
@@ -51,7 +53,7 @@ func (v *Var) ZeroGrad() {
 func (v *Var) grad() []float32 {
 	if v.Grad == nil {
 		if v.arena != nil {
-			v.Grad = &tensor.Tensor{Shape: v.Value.Shape, Data: v.arena.get(v.Value.Numel())}
+			v.Grad = v.arena.tensor(v.Value.Shape, v.arena.get(v.Value.Numel()))
 		} else {
 			v.Grad = tensor.New(v.Value.Shape...)
 		}
@@ -68,7 +70,7 @@ func (v *Var) gradFresh() ([]float32, bool) {
 	if v.Grad != nil || v.arena == nil {
 		return v.grad(), false
 	}
-	v.Grad = &tensor.Tensor{Shape: v.Value.Shape, Data: v.arena.getRaw(v.Value.Numel())}
+	v.Grad = v.arena.tensor(v.Value.Shape, v.arena.getRaw(v.Value.Numel()))
 	return v.Grad.Data, true
 }
 
@@ -85,10 +87,77 @@ type Tape struct {
 	arena  arena
 }
 
-// arena hands out float32 buffers by position within a step.
+// arena hands out float32 buffers by position within a step, and the
+// headers of the values it holds (Vars, tensors, shapes) from slabs that
+// Reset rewinds too, so that a steady-state step allocates nothing for them.
 type arena struct {
 	bufs [][]float32
 	next int
+	vars slab[Var]
+	tens slab[tensor.Tensor]
+	ints slab[int]
+}
+
+// slabChunk is the number of values a slab allocates at once.
+const slabChunk = 256
+
+// slab hands out values of type T from chunks kept across rewinds.
+type slab[T any] struct {
+	chunks [][]T
+	n      int // values handed out since the last rewind
+}
+
+// get returns the next value, zeroed.
+func (s *slab[T]) get() *T {
+	c, i := s.n/slabChunk, s.n%slabChunk
+	if c == len(s.chunks) {
+		s.chunks = append(s.chunks, make([]T, slabChunk))
+	}
+	s.n++
+	p := &s.chunks[c][i]
+	var zero T
+	*p = zero
+	return p
+}
+
+// run returns n consecutive values (a copy of src), from the slab when they
+// fit in one chunk.
+func (s *slab[T]) run(src []T) []T {
+	n := len(src)
+	if n > slabChunk {
+		return append([]T(nil), src...)
+	}
+	c, i := s.n/slabChunk, s.n%slabChunk
+	if i+n > slabChunk {
+		c, i = c+1, 0
+	}
+	for c >= len(s.chunks) {
+		s.chunks = append(s.chunks, make([]T, slabChunk))
+	}
+	s.n = c*slabChunk + i + n
+	r := s.chunks[c][i : i+n : i+n]
+	copy(r, src)
+	return r
+}
+
+// tensor returns a tensor header from the slab holding shape and data.
+func (a *arena) tensor(shape []int, data []float32) *tensor.Tensor {
+	t := a.tens.get()
+	t.Shape, t.Data = shape, data
+	return t
+}
+
+// newVar returns a Var from the slab holding a copy of shape and data.
+func (a *arena) newVar(shape []int, data []float32) *Var {
+	v := a.vars.get()
+	v.Value = a.tensor(a.ints.run(shape), data)
+	v.arena = a
+	return v
+}
+
+// rewind makes every buffer and header reusable.
+func (a *arena) rewind() {
+	a.next, a.vars.n, a.tens.n, a.ints.n = 0, 0, 0, 0
 }
 
 // get returns a zeroed buffer of n values: the buffer at the current
@@ -189,7 +258,7 @@ func (t *Tape) Reset() {
 	clear(t.nodes)
 	t.nodes = t.nodes[:0]
 	t.macs = 0
-	t.arena.next = 0
+	t.arena.rewind()
 }
 
 // Backward computes the gradients of loss, which must hold one element,
@@ -241,7 +310,7 @@ func (t *Tape) newOut(shape []int, inputs ...*Var) *Var {
 			return &Var{Value: tensor.Meta(shape...)}
 		}
 	}
-	return &Var{Value: &tensor.Tensor{Shape: append([]int{}, shape...), Data: t.arena.get(tensor.Numel(shape))}, arena: &t.arena}
+	return t.arena.newVar(shape, t.arena.get(tensor.Numel(shape)))
 }
 
 // newOutRaw is newOut for ops that write every element of their output:
@@ -255,7 +324,7 @@ func (t *Tape) newOutRaw(shape []int, inputs ...*Var) *Var {
 			return &Var{Value: tensor.Meta(shape...)}
 		}
 	}
-	return &Var{Value: &tensor.Tensor{Shape: append([]int{}, shape...), Data: t.arena.getRaw(tensor.Numel(shape))}, arena: &t.arena}
+	return t.arena.newVar(shape, t.arena.getRaw(tensor.Numel(shape)))
 }
 
 // newOut allocates the output of an op on the heap: shape-only if any
