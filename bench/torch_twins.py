@@ -1,5 +1,6 @@
 """PyTorch modules of the Go zoo's reduced-scale convnet and Swin twins, for
-bench/torch_zoo.py's BenchmarkTrainStep (1x28x28 inputs, 10 classes).
+bench/torch_zoo.py's BenchmarkTrainStep (1x28x28 inputs, 10 classes), and
+of its full-size NASNet-A and RandWire models, for BenchmarkForward.
 
 Each constructor mirrors the Go twin's layers, activations, norms, SE
 placement and padding (all symmetric k//2 except NASNet's TensorFlow SAME),
@@ -17,6 +18,11 @@ Go zoo's. Sources:
       gen_golden.py, built from the Go-written cells.json (NASNet-A cells) and
       cases.json (the twin's exact random graphs); NASNet's convs and pools
       take PyTorch's built-in padding where SAME is symmetric (stride 1).
+
+The same two references build torch_zoo.py's full-size nasnetamobile (from
+cells.json's NASNet-A cells) and randwire_small_c78, randwire_regular_c109
+and randwire_regular_c154 (from the Go models' graphs in
+bench/testdata/randwire_graphs.json, see RANDWIRE_GRAPHS).
 
 The EfficientNet-family builder below is zoo/efficientnet's Specs (depth and
 width multipliers 1, as every twin has) with timm's blocks: DS (MBConv1),
@@ -263,10 +269,12 @@ def _load(family):
     return mod, os.path.dirname(path)
 
 
-def nasnet_mobile_r28():
-    """zoo/nasnet's nasnet_mobile_r28: N 2, F 168 (7 filters), CIFAR stem
-    (x3), NASNet-A cells, on 28x28x1; its cells.json holds the _r32 twin,
-    which differs only in F, image size and input channels."""
+def _nasnet(**changes):
+    """A NASNet of zoo/nasnet's reference with NASNet-A cells: cells.json's
+    nasnet_mobile_r32 case (the Go-written NASNet-A cells) with changes to
+    its settings. Convs and pools take PyTorch's built-in padding where
+    TensorFlow's SAME is symmetric (stride 1, odd kernels): the same
+    arithmetic without the F.pad copy."""
     gg, here = _load("nasnet")
 
     class Conv(gg.Conv):
@@ -293,8 +301,24 @@ def nasnet_mobile_r28():
     gg.Conv, gg.Pool = Conv, Pool  # this private copy of the module only
     with open(os.path.join(here, "cells.json")) as f:
         case = next(c for c in json.load(f) if c["name"] == "nasnet_mobile_r32")
-    case = dict(case, name="nasnet_mobile_r28", f=168, img=28, in_chans=1)
-    return gg.NASNet(case)
+    return gg.NASNet(dict(case, **changes))
+
+
+def nasnet_mobile_r28():
+    """zoo/nasnet's nasnet_mobile_r28: N 2, F 168 (7 filters), CIFAR stem
+    (x3), NASNet-A cells, on 28x28x1; its cells.json holds the _r32 twin,
+    which differs only in F, image size and input channels."""
+    return _nasnet(name="nasnet_mobile_r28", f=168, img=28, in_chans=1)
+
+
+def nasnetamobile():
+    """zoo/nasnet's nasnetamobile, NASNet-A Mobile 4 @ 1056 (slim's
+    mobile_imagenet_config): N 4, F 1056 (44 filters), the ImageNet stem
+    (conv0 3x3/2 VALID of 32 filters, two reduction cells of 11 and 22
+    filters), stem multiplier 1, reduction inputs not skipped, 224x224x3,
+    1000 classes."""
+    return _nasnet(name="nasnetamobile", n=4, f=1056, stem="imagenet", stem_mult=1,
+                   skip_reduction_input=False, img=224, in_chans=3, classes=1000)
 
 
 def randwire_small_r28():
@@ -304,3 +328,56 @@ def randwire_small_r28():
     with open(os.path.join(here, "cases.json")) as f:
         case = next(c for c in json.load(f) if c["name"] == "randwire_small_r28")
     return gg.RandWire(case["config"], case["in_chans"], case["classes"])
+
+
+# The Go zoo's full-size RandWire graphs: randwire.SpecOf(name).Config() of
+# each model, as json.Marshal writes them (the Config Go saves with a model),
+# in bench/testdata/randwire_graphs.json. Regenerate it with a throwaway
+# module outside the tree that imports zoo/randwire through a replace:
+#
+#   mkdir /tmp/rwdump && cd /tmp/rwdump && cp /work/main/go.sum .
+#   printf 'module rwdump\n\ngo 1.26.0\n\nrequire github.com/reprise-ml/reprise v0.0.0\n\nreplace github.com/reprise-ml/reprise => /work/main\n' > go.mod
+#   cat > main.go <<'EOF'
+#   package main
+#
+#   import (
+#   	"encoding/json"
+#   	"os"
+#
+#   	"github.com/reprise-ml/reprise/zoo/randwire"
+#   )
+#
+#   func main() {
+#   	names := []string{"randwire_small_c78", "randwire_regular_c109", "randwire_regular_c154"}
+#   	os.Stdout.WriteString("{\n")
+#   	for i, name := range names {
+#   		spec, _ := randwire.SpecOf(name)
+#   		cfg, err := spec.Config()
+#   		if err != nil {
+#   			panic(err)
+#   		}
+#   		b, _ := json.Marshal(cfg)
+#   		sep := ",\n"
+#   		if i == len(names)-1 {
+#   			sep = "\n"
+#   		}
+#   		os.Stdout.WriteString(`"` + name + `": ` + string(b) + sep)
+#   	}
+#   	os.Stdout.WriteString("}\n")
+#   }
+#   EOF
+#   GOFLAGS=-mod=mod go run . > /work/main/bench/testdata/randwire_graphs.json
+#
+# The graphs are fixed by each Spec's seed; torch_zoo.py's parameter check
+# would notice a changed node count, in-degree or set of input nodes, not a
+# rewiring that keeps them.
+RANDWIRE_GRAPHS = os.path.join(ROOT, "bench", "testdata", "randwire_graphs.json")
+
+
+def randwire(name):
+    """zoo/randwire's full-size model name (WS(4, 0.75), N 32, graph seed 1;
+    224x224x3, 1000 classes) with the Go model's graphs."""
+    gg, _ = _load("randwire")
+    with open(RANDWIRE_GRAPHS) as f:
+        cfg = json.load(f)[name]
+    return gg.RandWire(cfg, 3, 1000)

@@ -19,8 +19,12 @@ unless --min-time asks for more; the median per thread count is the final
 summary ("# " lines, which benchstat skips). The full-size models are
 torchvision's where it has the model (resnet18, resnet50,
 mobilenet_v3_large/small, efficientnet_b0, efficientnet_v2_s, vit_b_16,
-swin_t, regnet_y_16gf) and the minimal modules below otherwise (DeiT,
-Mixer, ResMLP). The twins are minimal modules: ViT/DeiT (plain and
+swin_t, regnet_y_16gf), the minimal modules below for DeiT, Mixer and
+ResMLP, and the Go packages' golden-checked PyTorch references (see
+bench/torch_twins.py) for nasnetamobile (NASNet-A cells of zoo/nasnet's
+cells.json) and randwire_small_c78, randwire_regular_c109,
+randwire_regular_c154 (the Go models' graphs, bench/testdata/
+randwire_graphs.json). The twins are minimal modules: ViT/DeiT (plain and
 distilled), Mixer, ResMLP and ResNet (torchvision's BasicBlock) below; the
 EfficientNet, EfficientNetV2, MobileNetV3, RegNetY, Swin (torchvision's
 SwinTransformerBlock and PatchMerging), NASNet and RandWire twins in
@@ -46,6 +50,7 @@ variable once, so the full comparison is two runs into one file:
     M='resnet18|resnet50|mobilenetv3_large_100|mobilenetv3_small_100|efficientnet_b0'
     M="$M|tf_efficientnetv2_s|regnety_160|vit_base_patch16_224|swin_tiny_patch4_window7_224"
     M="$M|deit_tiny_patch16_224|deit_small_patch16_224|mixer_s16_224|mixer_b16_224|resmlp_12_224"
+    M="$M|nasnetamobile|randwire_small_c78|randwire_regular_c109|randwire_regular_c154"
     go test -run '^$' -bench "Forward/model=($M)$" -count 20 ./bench/ > go.txt
     T='deit_tiny_distilled_r28|deit_tiny_r28|efficientnet_b0_r28|efficientnetv2_s_r28'
     T="$T|mixer_s_r28|mobilenetv3_large_r28|nasnet_mobile_r28|randwire_small_r28"
@@ -72,7 +77,7 @@ import torchvision
 import torchvision.models as tvm
 from torchvision.models.resnet import BasicBlock
 
-import torch_twins  # bench/torch_twins.py: the convnet and Swin twins
+import torch_twins  # bench/torch_twins.py: the convnet and Swin twins, NASNet, RandWire
 
 # Exact parameter counts of the Go zoo, the "params" column of
 #   cd /work/main && go run ./cmd/reprise zoo list --format csv
@@ -92,6 +97,10 @@ GO_PARAMS = {
     "mixer_s16_224": 18528264,
     "mixer_b16_224": 59880472,
     "resmlp_12_224": 15350872,
+    "nasnetamobile": 5289978,
+    "randwire_small_c78": 5551768,
+    "randwire_regular_c109": 31579460,
+    "randwire_regular_c154": 60809140,
     # twins
     "deit_tiny_distilled_r28": 206740,
     "deit_tiny_r28": 205962,
@@ -275,6 +284,10 @@ FORWARD = [
     ("mixer_s16_224", 224, lambda: MLPNet(224, 16, 3, 1000, 512, 8, 256, 2048)),
     ("mixer_b16_224", 224, lambda: MLPNet(224, 16, 3, 1000, 768, 12, 384, 3072)),
     ("resmlp_12_224", 224, lambda: MLPNet(224, 16, 3, 1000, 384, 12, 0, 1536)),
+    ("nasnetamobile", 224, torch_twins.nasnetamobile),
+    ("randwire_small_c78", 224, lambda: torch_twins.randwire("randwire_small_c78")),
+    ("randwire_regular_c109", 224, lambda: torch_twins.randwire("randwire_regular_c109")),
+    ("randwire_regular_c154", 224, lambda: torch_twins.randwire("randwire_regular_c154")),
 ]
 
 TRAIN = [  # all 1x28x28, 10 classes, batch 128; the order of go test's list
