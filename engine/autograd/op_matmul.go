@@ -19,7 +19,7 @@ func (t *Tape) MatMul(a, b *Var) *Var {
 		panicf("MatMul: batch dimensions of %v and %v do not broadcast", as, bs)
 	}
 	shape := append(append([]int{}, batch...), m, n)
-	out := t.newOut(shape, a, b)
+	out := t.newOutRaw(shape, a, b) // the GEMMs write every element
 	nb := tensor.Numel(batch)
 	t.addMACs(nb * m * n * k)
 	if isMeta(out) {
@@ -59,7 +59,7 @@ func (t *Tape) Linear(x, w, bias *Var) *Var {
 	in, no := ws[1], ws[0]
 	rows := tensor.Numel(xs[:len(xs)-1])
 	shape := append(append([]int{}, xs[:len(xs)-1]...), no)
-	out := t.newOut(shape, x, w, bias)
+	out := t.newOutRaw(shape, x, w, bias) // the GEMM writes every element
 	t.addMACs(rows * in * no)
 	if isMeta(out) {
 		return out

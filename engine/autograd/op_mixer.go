@@ -29,7 +29,7 @@ func (t *Tape) TokenLinear(x, w, bias *Var) *Var {
 	s, c, o := xs[len(xs)-2], xs[len(xs)-1], ws[0]
 	nb := tensor.Numel(xs[:len(xs)-2])
 	shape := append(append([]int{}, xs[:len(xs)-2]...), o, c)
-	out := t.newOut(shape, x, w, bias)
+	out := t.newOutRaw(shape, x, w, bias) // the GEMM writes every element
 	t.addMACs(nb * o * s * c)
 	if isMeta(out) {
 		return out
@@ -80,7 +80,7 @@ func (t *Tape) LayerScaleAdd(x, h, gamma *Var) *Var {
 	if gamma.Value.Dims() != 1 || gamma.Value.Shape[0] != d {
 		panicf("LayerScaleAdd: gamma %v does not match input %v (want [%d])", gamma.Value.Shape, xs, d)
 	}
-	out := t.newOut(xs, x, h, gamma)
+	out := t.newOutRaw(xs, x, h, gamma)
 	if isMeta(out) || d == 0 {
 		return out
 	}

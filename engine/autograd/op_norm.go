@@ -77,7 +77,7 @@ func (t *Tape) BatchNorm(x, gamma, beta *Var, st *BatchNormState, o BatchNormOpt
 	if o.Train && m <= 1 {
 		panicf("BatchNorm: training needs more than one value per channel, input %v", xs)
 	}
-	out := t.newOut(xs, x, gamma, beta)
+	out := t.newOutRaw(xs, x, gamma, beta)
 	if isMeta(out) {
 		return out
 	}
@@ -174,7 +174,7 @@ func (t *Tape) LayerNorm(x, gamma, beta *Var, eps float32) *Var {
 	if !(eps >= 0) {
 		panicf("LayerNorm: eps %v must be >= 0 (input %v)", eps, xs)
 	}
-	out := t.newOut(xs, x, gamma, beta)
+	out := t.newOutRaw(xs, x, gamma, beta)
 	if isMeta(out) || d == 0 {
 		return out
 	}
@@ -221,7 +221,7 @@ func (t *Tape) Affine(x, alpha, beta *Var) *Var {
 			panicf("Affine: alpha/beta %v do not match input %v (want [%d])", p.Value.Shape, xs, d)
 		}
 	}
-	out := t.newOut(xs, x, alpha, beta)
+	out := t.newOutRaw(xs, x, alpha, beta)
 	if isMeta(out) || d == 0 {
 		return out
 	}

@@ -96,7 +96,7 @@ func (t *Tape) shapePermute(name string, x *Var, p []int) *Var {
 		shape[i] = xs[a]
 		pst[i] = xst[a]
 	}
-	out := t.newOut(shape, x)
+	out := t.newOutRaw(shape, x) // CopyStrided writes every element
 	if isMeta(out) {
 		return out
 	}
@@ -141,7 +141,7 @@ func (t *Tape) Expand(x *Var, shape ...int) *Var {
 			panicf("Expand: cannot expand %v to %v (dimension %d)", xs, shape, i)
 		}
 	}
-	o := t.newOut(out, x)
+	o := t.newOutRaw(out, x)
 	if isMeta(o) {
 		return o
 	}
