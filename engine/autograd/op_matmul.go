@@ -89,6 +89,88 @@ func (t *Tape) Linear(x, w, bias *Var) *Var {
 	return out
 }
 
+// LinearAct returns act(x·wᵀ + bias), Linear followed by an activation
+// (kernels.ActGELU is GELU, and so on; bias may be nil). In inference (no
+// gradient will be taken) the activation runs in the GEMM's epilogue while
+// each block of the output is in cache (kernels.SgemmBiasAct), bit for bit
+// Linear then the activation op; when recording for backward, the
+// pre-activation is kept for the activation's derivative. Counts
+// rows·in·out MACs.
+func (t *Tape) LinearAct(x, w, bias *Var, act kernels.Act) *Var {
+	back := linearActBackward(act)
+	if back == nil {
+		return t.Linear(x, w, bias)
+	}
+	xs, ws := x.Value.Shape, w.Value.Shape
+	if len(xs) < 1 || len(ws) != 2 || xs[len(xs)-1] != ws[1] {
+		panicf("LinearAct: input %v and weight %v do not match (want [..., in] and [out, in])", xs, ws)
+	}
+	if bias != nil && (bias.Value.Dims() != 1 || bias.Value.Shape[0] != ws[0]) {
+		panicf("LinearAct: bias %v does not match weight %v", bias.Value.Shape, ws)
+	}
+	in, no := ws[1], ws[0]
+	rows := tensor.Numel(xs[:len(xs)-1])
+	shape := append(append([]int{}, xs[:len(xs)-1]...), no)
+	out := t.newOutRaw(shape, x, w, bias) // the GEMM writes every element
+	t.addMACs(rows * in * no)
+	if isMeta(out) {
+		return out
+	}
+	var bd []float32
+	if bias != nil {
+		bd = bias.Value.Data
+	}
+	xd, wd, od := x.Value.Data, w.Value.Data, out.Value.Data
+	grad := t != nil && t.record && (x.requiresGrad || w.requiresGrad || bias != nil && bias.requiresGrad)
+	if !grad {
+		kernels.SgemmBiasAct(false, true, rows, no, in, 1, xd, in, wd, in, 0, od, no, nil, bd, act)
+		return out
+	}
+	pre := t.allocRaw(rows * no)
+	kernels.SgemmBias(false, true, rows, no, in, 1, xd, in, wd, in, 0, pre, no, nil, bd)
+	act.Apply(od, pre)
+	t.push("LinearAct", out, func(g []float32) {
+		gp := t.alloc(rows * no)
+		back(gp, g, pre, od)
+		if x.requiresGrad {
+			kernels.Sgemm(false, false, rows, in, no, 1, gp, no, wd, in, 1, x.grad(), in)
+		}
+		if w.requiresGrad {
+			kernels.Sgemm(true, false, no, in, rows, 1, gp, no, xd, in, 1, w.grad(), in)
+		}
+		if bias != nil && bias.requiresGrad {
+			gb := bias.grad()
+			for r := 0; r < rows; r++ {
+				for j, v := range gp[r*no : (r+1)*no] {
+					gb[j] += v
+				}
+			}
+		}
+	}, x, w, bias)
+	return out
+}
+
+// linearActBackward returns the backward kernel of act, dx += dy·act'(x)
+// given the input x and output y (nil for ActNone).
+func linearActBackward(act kernels.Act) func(dx, dy, x, y []float32) {
+	switch act {
+	case kernels.ActNone:
+		return nil
+	case kernels.ActReLU:
+		return func(dx, dy, _, y []float32) { kernels.ReLUBackward(dx, dy, y) }
+	case kernels.ActGELU:
+		return func(dx, dy, x, _ []float32) { kernels.GELUBackward(dx, dy, x) }
+	case kernels.ActGELUTanh:
+		return func(dx, dy, x, _ []float32) { kernels.GELUTanhBackward(dx, dy, x) }
+	case kernels.ActSiLU:
+		return func(dx, dy, x, _ []float32) { kernels.SiLUBackward(dx, dy, x) }
+	case kernels.ActHardSwish:
+		return func(dx, dy, x, _ []float32) { kernels.HardSwishBackward(dx, dy, x) }
+	}
+	panicf("LinearAct: unknown activation %d", int(act))
+	return nil
+}
+
 // refMatMul is the naive reference for MatMul: a triple loop per batch.
 func refMatMul(a, b *tensor.Tensor) *tensor.Tensor {
 	as, bs := a.Shape, b.Shape
@@ -115,6 +197,25 @@ func refMatMul(a, b *tensor.Tensor) *tensor.Tensor {
 		}
 	}
 	return out
+}
+
+// refLinearAct is the naive reference for LinearAct: refLinear, then the
+// activation's reference.
+func refLinearAct(x, w, bias *tensor.Tensor, act kernels.Act) *tensor.Tensor {
+	y := refLinear(x, w, bias)
+	switch act {
+	case kernels.ActReLU:
+		return refReLU(y)
+	case kernels.ActGELU:
+		return refGELU(y)
+	case kernels.ActGELUTanh:
+		return refGELUTanh(y)
+	case kernels.ActSiLU:
+		return refSiLU(y)
+	case kernels.ActHardSwish:
+		return refHardSwish(y)
+	}
+	return y
 }
 
 // refLinear is the naive reference for Linear.

@@ -40,7 +40,7 @@ func opTable() []opCase {
 		elementwiseCases, reduceCases,
 		convCases, poolCases, resizeCases,
 		normCases, stochasticCases,
-		attentionCases, mixerCases,
+		attentionCases, mixerCases, linearActCases,
 	} {
 		all = append(all, g...)
 	}

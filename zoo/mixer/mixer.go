@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/reprise-ml/reprise/engine/autograd"
+	"github.com/reprise-ml/reprise/engine/kernels"
 	"github.com/reprise-ml/reprise/engine/nn"
 	"github.com/reprise-ml/reprise/engine/tensor"
 	"github.com/reprise-ml/reprise/zoo/arch"
@@ -262,11 +263,19 @@ func (blk *block) forward(c *nn.Ctx, x *autograd.Var) *autograd.Var {
 		x = tp.LayerScaleAdd(x, blk.dropPath.Forward(c, blk.linearTokens.ForwardTokens(c, y)), blk.ls1.Var)
 	}
 	// Channel mixing on [N, S, C].
-	h := blk.dropPath.Forward(c, blk.mlpChannels.Forward(c, blk.norm2.Forward(c, x)))
+	h := blk.dropPath.Forward(c, channelMLP(c, blk.mlpChannels, blk.norm2.Forward(c, x)))
 	if blk.ls2 != nil {
 		return tp.LayerScaleAdd(x, h, blk.ls2.Var)
 	}
 	return tp.Add(x, h)
+}
+
+// channelMLP is m.Forward for newMlp's MLPs (GELU, no dropout) with fc1's
+// GELU in its GEMM's epilogue (LinearAct), the same values without a pass
+// over the hidden activations of its own.
+func channelMLP(c *nn.Ctx, m *nn.Mlp, x *autograd.Var) *autograd.Var {
+	h := c.Tape.LinearAct(x, m.FC1.Weight.Var, m.FC1.Bias.Var, kernels.ActGELU)
+	return m.FC2.Forward(c, h)
 }
 
 // Forward returns logits [N, classes] for images [N, C, H, W].
