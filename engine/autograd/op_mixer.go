@@ -95,7 +95,7 @@ func (t *Tape) LayerScaleAdd(x, h, gamma *Var) *Var {
 			kernels.BatchNormInputGrad(rows, d, 1, g, nil, nil, gd, nil, nil, h.grad())
 		}
 		if gamma.requiresGrad {
-			sg, sgh := make([]float32, d), make([]float32, d)
+			sg, sgh := t.alloc(d), t.alloc(d)
 			kernels.BatchNormSums(rows, d, 1, g, hd, nil, nil, sg, sgh)
 			gg := gamma.grad()
 			for j, v := range sgh {

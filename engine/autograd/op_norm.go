@@ -84,9 +84,9 @@ func (t *Tape) BatchNorm(x, gamma, beta *Var, st *BatchNormState, o BatchNormOpt
 	if st != nil && (st.Mean.IsMeta() || st.Var.IsMeta()) {
 		panicf("BatchNorm: running statistics are shape-only but input %v carries data", xs)
 	}
-	mean, invstd := make([]float32, c), make([]float32, c)
+	mean, invstd := t.alloc(c), t.alloc(c)
 	if o.Train {
-		variance := make([]float32, c)
+		variance := t.alloc(c)
 		kernels.BatchNormStats(n, c, s, x.Value.Data, mean, variance)
 		mom := float64(o.Momentum)
 		for ch := range c {
@@ -105,7 +105,7 @@ func (t *Tape) BatchNorm(x, gamma, beta *Var, st *BatchNormState, o BatchNormOpt
 	}
 	// y = x·scale + shift with scale = γ·invstd, shift = β - mean·scale, as
 	// PyTorch's CPU kernel computes it.
-	scale, shift := make([]float32, c), make([]float32, c)
+	scale, shift := t.alloc(c), t.alloc(c)
 	for ch := range c {
 		scale[ch] = invstd[ch]
 		if gamma != nil {
@@ -123,7 +123,7 @@ func (t *Tape) BatchNorm(x, gamma, beta *Var, st *BatchNormState, o BatchNormOpt
 		needBeta := beta != nil && beta.requiresGrad
 		var sg, sgx []float32
 		if needGamma || needBeta || (o.Train && x.requiresGrad) {
-			sg, sgx = make([]float32, c), make([]float32, c)
+			sg, sgx = t.alloc(c), t.alloc(c)
 			kernels.BatchNormSums(n, c, s, g, xd, mean, invstd, sg, sgx)
 		}
 		if needGamma {
@@ -146,7 +146,7 @@ func (t *Tape) BatchNorm(x, gamma, beta *Var, st *BatchNormState, o BatchNormOpt
 			return
 		}
 		// dx = γ·invstd·(g - Σg/M - x̂·Σ(g·x̂)/M), x̂ = (x-mean)·invstd.
-		gMean, xCoef := make([]float32, c), make([]float32, c)
+		gMean, xCoef := t.alloc(c), t.alloc(c)
 		for ch := range c {
 			gMean[ch] = sg[ch] / float32(m)
 			xCoef[ch] = invstd[ch] * sgx[ch] / float32(m)
@@ -179,7 +179,7 @@ func (t *Tape) LayerNorm(x, gamma, beta *Var, eps float32) *Var {
 		return out
 	}
 	rows := tensor.Numel(xs) / d
-	mean, invstd := make([]float32, rows), make([]float32, rows)
+	mean, invstd := t.alloc(rows), t.alloc(rows)
 	var gd, bd []float32
 	if gamma != nil {
 		gd = gamma.Value.Data
@@ -233,7 +233,7 @@ func (t *Tape) Affine(x, alpha, beta *Var) *Var {
 			kernels.BatchNormInputGrad(rows, d, 1, g, nil, nil, ad, nil, nil, x.grad())
 		}
 		if alpha.requiresGrad || beta.requiresGrad {
-			sg, sgx := make([]float32, d), make([]float32, d)
+			sg, sgx := t.alloc(d), t.alloc(d)
 			kernels.BatchNormSums(rows, d, 1, g, xd, nil, nil, sg, sgx)
 			if alpha.requiresGrad {
 				ga := alpha.grad()

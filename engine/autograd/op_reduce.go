@@ -92,7 +92,7 @@ func (t *Tape) Variance(x *Var, axes []int, correction int, keepdim bool) *Var {
 	}
 	base, offs := r.groups()
 	div := float32(max(0, r.n-correction))
-	mean := make([]float32, len(base))
+	mean := t.alloc(len(base))
 	kernels.ReduceVariance(out.Value.Data, mean, x.Value.Data, base, offs, div)
 	t.push("Variance", out, func(g []float32) {
 		kernels.ReduceVarianceBackward(x.grad(), g, x.Value.Data, mean, base, offs, 2/div)
