@@ -27,7 +27,7 @@ B=/tmp/reprise-bench.test
 
 # Kernels.
 /tmp/reprise-bench-openblas.test -test.run '^$' -test.count "$COUNT" \
-	-test.bench 'Sgemm/impl=(reprise|openblas)/m=(256|1024|196|3136)/' >$R/$D-sgemm.txt
+	-test.bench 'Sgemm/impl=(reprise|reprise_avx2|openblas)/m=(256|1024|196|3136)/' >$R/$D-sgemm.txt
 $B -test.run '^$' -test.count "$COUNT" -test.benchtime 0.2s -test.bench 'Depthwise|Conv2d|Pool' >$R/$D-conv-reprise.txt
 OPENBLAS_NUM_THREADS=1 $PY bench/torch_conv.py -count "$COUNT" >$R/$D-conv-pytorch.txt
 $B -test.run '^$' -test.count "$COUNT" -test.benchtime 0.2s -test.bench 'Elementwise|Softmax|LayerNorm|BatchNorm|GemmEpilogue' >$R/$D-elementwise-reprise.txt
@@ -60,11 +60,11 @@ $B -test.run '^$' -test.count "$COUNT" -test.benchtime 2x \
 	echo "# SGEMM, GFLOP/s: reprise vs OpenBLAS"
 	go tool benchstat -col /impl $R/$D-sgemm.txt
 	echo "# Depthwise, conv and pooling: reprise vs PyTorch"
-	go tool benchstat -col /impl $R/$D-conv-reprise.txt $R/$D-conv-pytorch.txt
+	go tool benchstat -ignore torch,cpu -col /impl $R/$D-conv-reprise.txt $R/$D-conv-pytorch.txt
 	echo "# Elementwise and row kernels: reprise vs PyTorch"
-	go tool benchstat -col /impl $R/$D-elementwise-reprise.txt $R/$D-elementwise-pytorch.txt
+	go tool benchstat -ignore cpu -col /impl $R/$D-elementwise-reprise.txt $R/$D-elementwise-pytorch.txt
 	echo "# Attention: reprise vs PyTorch"
-	go tool benchstat -col /impl $R/$D-attention-reprise.txt $R/$D-attention-pytorch.txt
+	go tool benchstat -ignore cpu -col /impl $R/$D-attention-reprise.txt $R/$D-attention-pytorch.txt
 	echo "# Models: reprise vs PyTorch at torch threads 1 and 2"
 	cat $R/$D-forward-reprise.txt $R/$D-trainstep-reprise.txt >/tmp/reprise-models.txt
 	go tool benchstat -col .file,torch-threads -ignore impl /tmp/reprise-models.txt $R/$D-models-pytorch.txt

@@ -38,6 +38,20 @@ var sgemmImpls = []sgemmImpl{
 		},
 	},
 	{
+		// The same code with the AVX-512 micro-kernel switched off: the
+		// AVX2 6×16 kernel on every tile (identical where the CPU has no
+		// AVX-512F).
+		name: "reprise_avx2",
+		gemm: func(m, n, k int, a, b, c []float32) {
+			defer kernels.ForceAVX2(true)()
+			kernels.Sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+		},
+		serial: func(m, n, k int, a, b, c []float32) {
+			defer kernels.ForceAVX2(true)()
+			kernels.SgemmSerial(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+		},
+	},
+	{
 		name: "gonum",
 		gemm: gonumSgemm,
 		// gonum's Sgemm runs in parallel by itself above its own threshold

@@ -358,23 +358,91 @@ func (j *gemmJob) block(i0, i1, j0, j1 int) {
 					if ic == i0 {
 						pf = j.packB(pc, kc, jc, nc, jr, bp)
 					}
+					if useAVX512 && jr%(2*gemmNR) == 0 && jr+2*gemmNR <= nc {
+						// Two full micro-panels: the 6×32 AVX-512 kernel.
+						if ic == i0 {
+							j.packB(pc, kc, jc, nc, jr+gemmNR, bp)
+						}
+						var cbt []float32
+						if cb != nil {
+							cbt = cb[jc+jr : jc+jr+2*gemmNR]
+						}
+						gemmMacro32(kc, mc, ap, bp[jr*kc:jr*kc+2*kc*gemmNR], c[jr:], j.ldc, j.alpha, beta, gemmSub(rb, ic), cbt, &buf.tile, pf)
+						j.activate(c, jr, 2*gemmNR, mc, nc, pc+kc == j.k)
+						jr += gemmNR
+						continue
+					}
 					var cbt []float32
 					if cb != nil {
 						cbt = cb[jc+jr : jc+jr+nr]
 					}
 					gemmMacro(kc, mc, nr, ap, bpan, c[jr:], j.ldc, j.alpha, beta, gemmSub(rb, ic), cbt, &buf.tile, pf)
-					if g := jr / gemmNR % gemmActGroup; j.act != nil && pc+kc == j.k && (g == gemmActGroup-1 || jr+nr == nc) {
-						// The group's micro-panels are final: activate
-						// them while they are in cache.
-						c0 := jr - g*gemmNR
-						for r := 0; r < mc; r++ {
-							row := c[r*j.ldc+c0 : r*j.ldc+jr+nr]
-							j.act(row, row)
-						}
-					}
+					j.activate(c, jr, nr, mc, nc, pc+kc == j.k)
 				}
 			}
 		}
+	}
+}
+
+// activate runs SgemmBiasAct's activation (if any) over a row block's
+// micro-panels once they are final (last is true for the last K block),
+// a group of gemmActGroup micro-panels at a time while they are in cache:
+// jr and nr are the columns just stored; c starts at the block.
+func (j *gemmJob) activate(c []float32, jr, nr, mc, nc int, last bool) {
+	if j.act == nil || !last {
+		return
+	}
+	const gw = gemmActGroup * gemmNR
+	if end := jr + nr; end%gw == 0 || end == nc {
+		c0 := (end - 1) / gw * gw
+		for r := 0; r < mc; r++ {
+			row := c[r*j.ldc+c0 : r*j.ldc+end]
+			j.act(row, row)
+		}
+	}
+}
+
+// gemmMacro32 is gemmMacro on two full micro-panels side by side (bpan holds
+// 2·kc·16 floats), with the 6×32 AVX-512 kernel for full row tiles and the
+// 6×16 one (twice) for the last, partial one.
+func gemmMacro32(kc, mc int, ap, bpan, c []float32, ldc int, alpha, beta float32, rb, cb []float32, tile *[gemmMR * gemmNR]float32, pf gemmPrefetch) {
+	full := mc / gemmMR * gemmMR
+	flags := 0
+	if beta != 0 {
+		flags = 1
+	}
+	var cbp *float32
+	if cb != nil {
+		cbp = &cb[0]
+	}
+	tiles := (mc + gemmMR - 1) / gemmMR
+	for ir := 0; ir < full; ir += gemmMR {
+		if pf.p != nil {
+			t := ir / gemmMR
+			r0, r1 := t*pf.rows/tiles, (t+1)*pf.rows/tiles
+			if r1 > r0 {
+				gemmPrefetchRows((*float32)(unsafe.Add(unsafe.Pointer(pf.p), r0*pf.stride)), pf.stride, r1-r0, pf.width)
+			}
+		}
+		var rbp *float32
+		if rb != nil {
+			rbp = &rb[ir]
+		}
+		ct := c[ir*ldc : ir*ldc+(gemmMR-1)*ldc+2*gemmNR]
+		gemmKernel6x32(kc, &ap[ir*kc], &bpan[0], &ct[0], ldc, alpha, beta, rbp, cbp, flags)
+	}
+	if full < mc {
+		var rbt []float32
+		if rb != nil {
+			rbt = rb[full:]
+		}
+		var cb1 []float32
+		if cb != nil {
+			cb1 = cb[gemmNR:]
+		}
+		rest := ap[full*kc:]
+		gemmMacro(kc, mc-full, gemmNR, rest, bpan[:kc*gemmNR], c[full*ldc:], ldc, alpha, beta, rbt, cb, tile, gemmPrefetch{})
+		gemmMacro(kc, mc-full, gemmNR, rest, bpan[kc*gemmNR:], c[full*ldc+gemmNR:], ldc, alpha, beta, rbt, cb1, tile, gemmPrefetch{})
 	}
 }
 

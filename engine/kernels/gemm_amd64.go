@@ -16,6 +16,15 @@ package kernels
 //go:noescape
 func gemmKernel6x16(k int, a, b, c *float32, ldc int, alpha, beta float32, rowBias, colBias *float32, flags int)
 
+// gemmKernel6x32 is gemmKernel6x16 on two micro-panels of B side by side,
+// in AVX-512: b holds the first packed kc×16 micro-panel and the second
+// follows it (b + k*16), and the tile is 6×32 (full tiles only: flags&2
+// must be 0). Each element is the same sum and store as gemmKernel6x16's,
+// bit for bit. Only call it when useAVX512.
+//
+//go:noescape
+func gemmKernel6x32(k int, a, b, c *float32, ldc int, alpha, beta float32, rowBias, colBias *float32, flags int)
+
 // gemmPrefetchRows prefetches rows rows of width bytes each, stride bytes
 // apart, from p on, into L1. It has no effect on any value.
 //

@@ -27,6 +27,11 @@ func gemmKernel6x16(k int, a, b, c *float32, ldc int, alpha, beta float32, rowBi
 	gemmStore(&tile, mr, nr, unsafe.Slice(c, (mr-1)*ldc+nr), ldc, alpha, beta, rb, cb)
 }
 
+// gemmKernel6x32 exists only in assembly; useAVX512 is false here.
+func gemmKernel6x32(k int, a, b, c *float32, ldc int, alpha, beta float32, rowBias, colBias *float32, flags int) {
+	panic("kernels: gemmKernel6x32 without assembly")
+}
+
 // gemmPrefetchRows is a hint with no pure-Go equivalent; it does nothing.
 func gemmPrefetchRows(p *float32, stride, rows, width int) {}
 

@@ -125,17 +125,46 @@ func (g *gemmCase) check(t *testing.T, got []float32) {
 	}
 }
 
-// gemmPaths runs f with the assembly on (where available) and off.
+// gemmPaths runs f with the AVX-512 SGEMM kernel, with the AVX2 one only,
+// and with the pure-Go loops (the assembly paths where available).
 func gemmPaths(t *testing.T, f func(t *testing.T)) {
-	for _, asm := range []bool{true, false} {
-		t.Run(fmt.Sprintf("asm=%v", asm), func(t *testing.T) {
-			if asm && !(asmBuilt && hasAVX2 && hasFMA) {
+	for _, path := range []string{"avx512", "avx2", "generic"} {
+		t.Run("path="+path, func(t *testing.T) {
+			if path != "generic" && !(asmBuilt && hasAVX2 && hasFMA) {
 				t.Skip("no AVX2+FMA assembly on this build or CPU")
 			}
-			restore := setAsm(asm)
-			defer restore()
+			if path == "avx512" && !hasAVX512 {
+				t.Skip("no AVX-512F on this CPU")
+			}
+			defer setAsm(path != "generic")()
+			defer setAVX512(path == "avx512")()
 			f(t)
 		})
+	}
+}
+
+// TestSgemmAVX512SameBitsAsAVX2 runs products with full and partial 6×32
+// tiles, both transposes, beta and both biases through the AVX-512 and the
+// AVX2 micro-kernels: the results must be the same bits.
+func TestSgemmAVX512SameBitsAsAVX2(t *testing.T) {
+	if !(asmBuilt && hasAVX2 && hasFMA && hasAVX512) {
+		t.Skip("no AVX-512F (or no assembly) on this build or CPU")
+	}
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, s := range [][3]int{{6, 32, 5}, {13, 70, 40}, {64, 96, 300}, {200, 520, 2*gemmKC + 3}, {7, 33, 1}} {
+		for _, tA := range []bool{false, true} {
+			for _, tB := range []bool{false, true} {
+				g := newGemmCase(rng, tA, tB, s[0], s[1], s[2], 0.75, -0.5)
+				rb, cb := gemmFill(rng, g.m), gemmFill(rng, g.n)
+				run := func(avx512 bool) []float32 {
+					defer setAVX512(avx512)()
+					got := append([]float32(nil), g.c...)
+					SgemmBias(g.tA, g.tB, g.m, g.n, g.k, g.alpha, g.a, g.lda, g.b, g.ldb, g.beta, got, g.ldc, rb, cb)
+					return got
+				}
+				gemmSameBits(t, fmt.Sprintf("%v avx512 vs avx2", g), run(true), run(false))
+			}
+		}
 	}
 }
 

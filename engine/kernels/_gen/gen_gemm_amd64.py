@@ -1,4 +1,5 @@
-"""Generates engine/kernels/gemm_amd64.s: the 6x16 AVX2/FMA SGEMM micro-kernel,
+"""Generates engine/kernels/gemm_amd64.s: the 6x16 AVX2/FMA SGEMM micro-kernel
+(and the 6x32 AVX-512 one at the end),
 its edge variants, prefetch helper and packing routines, written out long-hand.
 
     python3 engine/kernels/_gen/gen_gemm_amd64.py > engine/kernels/gemm_amd64.s
@@ -506,3 +507,105 @@ pbgpanel:
 
 pbgdone:
 	RET''')
+
+# The 6x32 AVX-512 micro-kernel: two packed 16-column micro-panels of B side
+# by side (the second kc*16 floats after the first), full tiles only (edge
+# tiles run the 6x16 kernel). Each C element is the same sum as the 6x16
+# kernel's (fused multiply-adds in order of p, from zero) and the same store
+# arithmetic, so the two kernels give the same bits.
+K=[]
+k=K.append
+U5=4
+k('')
+k('// func gemmKernel6x32(k int, a, b, c *float32, ldc int, alpha, beta float32, rowBias, colBias *float32, flags int)')
+k('TEXT ·gemmKernel6x32(SB), NOSPLIT, $0-72')
+k('\tMOVQ k+0(FP), CX')
+k('\tMOVQ a+8(FP), AX')
+k('\tMOVQ b+16(FP), BX')
+k('\tMOVQ c+24(FP), DX')
+k('\tMOVQ ldc+32(FP), R8')
+k('\tSHLQ $2, R8')
+k('\tMOVQ CX, SI')
+k('\tSHLQ $6, SI')
+k('\tLEAQ (BX)(SI*1), DI // DI: the second micro-panel')
+k('\tLEAQ (DX)(R8*2), R9')
+k('\tADDQ R8, R9 // R9: row 3 of C')
+for i in range(12):
+    k(f'\tVPXORD Z{i}, Z{i}, Z{i}')
+for a in ['(DX)','(DX)(R8*1)','(DX)(R8*2)','(R9)','(R9)(R8*1)','(R9)(R8*2)']:
+    k(f'\tPREFETCHT0 {a}')
+    k(f'\tPREFETCHT0 64{a}')
+def step5(i):
+    out=[f'\tVMOVUPS {64*i}(BX), Z12', f'\tVMOVUPS {64*i}(DI), Z13']
+    for r in range(6):
+        z='Z14' if r%2==0 else 'Z15'
+        out.append(f'\tVBROADCASTSS {24*i+4*r}(AX), {z}')
+        out.append(f'\tVFMADD231PS Z12, {z}, Z{2*r}')
+        out.append(f'\tVFMADD231PS Z13, {z}, Z{2*r+1}')
+    return out
+k('\tMOVQ CX, R10')
+k('\tSHRQ $2, R10')
+k('\tJZ z5tail')
+k('z5loop:')
+for i in range((U5*24+63)//64):
+    k(f'\tPREFETCHT0 {DA+64*i}(AX)')
+for i in range(U5):
+    K.extend(step5(i))
+k(f'\tADDQ ${U5*24}, AX')
+k(f'\tADDQ ${U5*64}, BX')
+k(f'\tADDQ ${U5*64}, DI')
+k('\tDECQ R10')
+k('\tJNZ z5loop')
+k('z5tail:')
+k('\tANDQ $3, CX')
+k('\tJZ z5store')
+k('z5loop1:')
+K.extend(step5(0))
+k('\tADDQ $24, AX')
+k('\tADDQ $64, BX')
+k('\tADDQ $64, DI')
+k('\tDECQ CX')
+k('\tJNZ z5loop1')
+k('')
+k('\t// C = ((alpha*acc + beta*C) + rowBias) + colBias, each step rounded.')
+k('z5store:')
+k('\tVBROADCASTSS alpha+40(FP), Z14')
+for i in range(12):
+    k(f'\tVMULPS Z14, Z{i}, Z{i}')
+rows5=['(DX)','(DX)(R8*1)','(DX)(R8*2)','(R9)','(R9)(R8*1)','(R9)(R8*2)']
+def addr5(r,half):
+    return ('64' if half else '')+rows5[r]
+k('\tMOVQ flags+64(FP), R11')
+k('\tMOVQ rowBias+48(FP), R10')
+k('\tMOVQ colBias+56(FP), R12')
+k('\tTESTQ $1, R11')
+k('\tJZ z5rowbias')
+k('\tVBROADCASTSS beta+44(FP), Z15')
+for r in range(6):
+    k(f'\tVMULPS {addr5(r,0)}, Z15, Z12')
+    k(f'\tVMULPS {addr5(r,1)}, Z15, Z13')
+    k(f'\tVADDPS Z12, Z{2*r}, Z{2*r}')
+    k(f'\tVADDPS Z13, Z{2*r+1}, Z{2*r+1}')
+k('z5rowbias:')
+k('\tTESTQ R10, R10')
+k('\tJZ z5colbias')
+for r in range(6):
+    z='Z12' if r%2==0 else 'Z13'
+    k(f'\tVBROADCASTSS {4*r}(R10), {z}')
+    k(f'\tVADDPS {z}, Z{2*r}, Z{2*r}')
+    k(f'\tVADDPS {z}, Z{2*r+1}, Z{2*r+1}')
+k('z5colbias:')
+k('\tTESTQ R12, R12')
+k('\tJZ z5save')
+k('\tVMOVUPS (R12), Z12')
+k('\tVMOVUPS 64(R12), Z13')
+for r in range(6):
+    k(f'\tVADDPS Z12, Z{2*r}, Z{2*r}')
+    k(f'\tVADDPS Z13, Z{2*r+1}, Z{2*r+1}')
+k('z5save:')
+for r in range(6):
+    k(f'\tVMOVUPS Z{2*r}, {addr5(r,0)}')
+    k(f'\tVMOVUPS Z{2*r+1}, {addr5(r,1)}')
+k('\tVZEROUPPER')
+k('\tRET')
+print('\n'.join(K))
