@@ -367,7 +367,7 @@ func (j *gemmJob) block(i0, i1, j0, j1 int) {
 						if cb != nil {
 							cbt = cb[jc+jr : jc+jr+2*gemmNR]
 						}
-						gemmMacro32(kc, mc, ap, bp[jr*kc:jr*kc+2*kc*gemmNR], c[jr:], j.ldc, j.alpha, beta, gemmSub(rb, ic), cbt, &buf.tile, pf)
+						gemmMacro32(kc, mc, ap, bp[jr*kc:jr*kc+2*kc*gemmNR], c[jr:], j.ldc, j.alpha, beta, gemmSub(rb, ic), cbt, pf)
 						j.activate(c, jr, 2*gemmNR, mc, nc, pc+kc == j.k)
 						jr += gemmNR
 						continue
@@ -403,9 +403,9 @@ func (j *gemmJob) activate(c []float32, jr, nr, mc, nc int, last bool) {
 }
 
 // gemmMacro32 is gemmMacro on two full micro-panels side by side (bpan holds
-// 2·kc·16 floats), with the 6×32 AVX-512 kernel for full row tiles and the
-// 6×16 one (twice) for the last, partial one.
-func gemmMacro32(kc, mc int, ap, bpan, c []float32, ldc int, alpha, beta float32, rb, cb []float32, tile *[gemmMR * gemmNR]float32, pf gemmPrefetch) {
+// 2·kc·16 floats), with the 6×32 AVX-512 kernel (its mr-row variant for the
+// last tile of fewer than 6 rows).
+func gemmMacro32(kc, mc int, ap, bpan, c []float32, ldc int, alpha, beta float32, rb, cb []float32, pf gemmPrefetch) {
 	full := mc / gemmMR * gemmMR
 	flags := 0
 	if beta != 0 {
@@ -431,18 +431,13 @@ func gemmMacro32(kc, mc int, ap, bpan, c []float32, ldc int, alpha, beta float32
 		ct := c[ir*ldc : ir*ldc+(gemmMR-1)*ldc+2*gemmNR]
 		gemmKernel6x32(kc, &ap[ir*kc], &bpan[0], &ct[0], ldc, alpha, beta, rbp, cbp, flags)
 	}
-	if full < mc {
-		var rbt []float32
+	if mr := mc - full; mr > 0 {
+		var rbp *float32
 		if rb != nil {
-			rbt = rb[full:]
+			rbp = &rb[full]
 		}
-		var cb1 []float32
-		if cb != nil {
-			cb1 = cb[gemmNR:]
-		}
-		rest := ap[full*kc:]
-		gemmMacro(kc, mc-full, gemmNR, rest, bpan[:kc*gemmNR], c[full*ldc:], ldc, alpha, beta, rbt, cb, tile, gemmPrefetch{})
-		gemmMacro(kc, mc-full, gemmNR, rest, bpan[kc*gemmNR:], c[full*ldc+gemmNR:], ldc, alpha, beta, rbt, cb1, tile, gemmPrefetch{})
+		ct := c[full*ldc : full*ldc+(mr-1)*ldc+2*gemmNR]
+		gemmKernel6x32(kc, &ap[full*kc], &bpan[0], &ct[0], ldc, alpha, beta, rbp, cbp, flags|2|mr<<8|2*gemmNR<<16)
 	}
 }
 

@@ -18,9 +18,10 @@ func gemmKernel6x16(k int, a, b, c *float32, ldc int, alpha, beta float32, rowBi
 
 // gemmKernel6x32 is gemmKernel6x16 on two micro-panels of B side by side,
 // in AVX-512: b holds the first packed kc×16 micro-panel and the second
-// follows it (b + k*16), and the tile is 6×32 (full tiles only: flags&2
-// must be 0). Each element is the same sum and store as gemmKernel6x16's,
-// bit for bit. Only call it when useAVX512.
+// follows it (b + k*16), and the tile is 6×32; with flags&2, only its first
+// mr = flags>>8&255 rows (all 32 columns) are read and written. Each element
+// is the same sum and store as gemmKernel6x16's, bit for bit. Only call it
+// when useAVX512.
 //
 //go:noescape
 func gemmKernel6x32(k int, a, b, c *float32, ldc int, alpha, beta float32, rowBias, colBias *float32, flags int)

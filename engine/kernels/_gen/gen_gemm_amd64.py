@@ -535,14 +535,26 @@ for i in range(12):
 for a in ['(DX)','(DX)(R8*1)','(DX)(R8*2)','(R9)','(R9)(R8*1)','(R9)(R8*2)']:
     k(f'\tPREFETCHT0 {a}')
     k(f'\tPREFETCHT0 64{a}')
-def step5(i):
+def step5(i, mrows=6):
     out=[f'\tVMOVUPS {64*i}(BX), Z12', f'\tVMOVUPS {64*i}(DI), Z13']
-    for r in range(6):
+    for r in range(mrows):
         z='Z14' if r%2==0 else 'Z15'
         out.append(f'\tVBROADCASTSS {24*i+4*r}(AX), {z}')
         out.append(f'\tVFMADD231PS Z12, {z}, Z{2*r}')
         out.append(f'\tVFMADD231PS Z13, {z}, Z{2*r+1}')
     return out
+k('\t// Tiles of mr < 6 rows (flags&2, mr = flags>>8&255; all 32 columns)')
+k('\t// run a loop over their rows only.')
+k('\tMOVQ flags+64(FP), R11')
+k('\tTESTQ $2, R11')
+k('\tJZ z5full')
+k('\tMOVQ R11, R13')
+k('\tSHRQ $8, R13')
+k('\tANDQ $255, R13')
+for r in range(1,6):
+    k(f'\tCMPQ R13, ${r}')
+    k(f'\tJEQ z5rows{r}')
+k('z5full:')
 k('\tMOVQ CX, R10')
 k('\tSHRQ $2, R10')
 k('\tJZ z5tail')
@@ -566,8 +578,35 @@ k('\tADDQ $64, BX')
 k('\tADDQ $64, DI')
 k('\tDECQ CX')
 k('\tJNZ z5loop1')
+k('\tJMP z5store')
+for mr in range(1,6):
+    n=f'z5rows{mr}'
+    k(f'{n}:')
+    k('\tMOVQ CX, R10')
+    k('\tSHRQ $2, R10')
+    k(f'\tJZ {n}tail')
+    k(f'{n}loop:')
+    for i in range(U5):
+        K.extend(step5(i, mr))
+    k(f'\tADDQ ${U5*24}, AX')
+    k(f'\tADDQ ${U5*64}, BX')
+    k(f'\tADDQ ${U5*64}, DI')
+    k('\tDECQ R10')
+    k(f'\tJNZ {n}loop')
+    k(f'{n}tail:')
+    k('\tANDQ $3, CX')
+    k('\tJZ z5store')
+    k(f'{n}loop1:')
+    K.extend(step5(0, mr))
+    k('\tADDQ $24, AX')
+    k('\tADDQ $64, BX')
+    k('\tADDQ $64, DI')
+    k('\tDECQ CX')
+    k(f'\tJNZ {n}loop1')
+    k('\tJMP z5store')
 k('')
-k('\t// C = ((alpha*acc + beta*C) + rowBias) + colBias, each step rounded.')
+k('\t// C = ((alpha*acc + beta*C) + rowBias) + colBias, each step rounded;')
+k('\t// a tile of mr < 6 rows reads and writes its first mr rows only (R13).')
 k('z5store:')
 k('\tVBROADCASTSS alpha+40(FP), Z14')
 for i in range(12):
@@ -578,10 +617,20 @@ def addr5(r,half):
 k('\tMOVQ flags+64(FP), R11')
 k('\tMOVQ rowBias+48(FP), R10')
 k('\tMOVQ colBias+56(FP), R12')
+k('\tMOVQ $6, R13')
+k('\tTESTQ $2, R11')
+k('\tJZ z5rows')
+k('\tMOVQ R11, R13')
+k('\tSHRQ $8, R13')
+k('\tANDQ $255, R13')
+k('z5rows:')
 k('\tTESTQ $1, R11')
 k('\tJZ z5rowbias')
 k('\tVBROADCASTSS beta+44(FP), Z15')
 for r in range(6):
+    if r>0:
+        k(f'\tCMPQ R13, ${r}')
+        k('\tJLE z5rowbias')
     k(f'\tVMULPS {addr5(r,0)}, Z15, Z12')
     k(f'\tVMULPS {addr5(r,1)}, Z15, Z13')
     k(f'\tVADDPS Z12, Z{2*r}, Z{2*r}')
@@ -590,6 +639,9 @@ k('z5rowbias:')
 k('\tTESTQ R10, R10')
 k('\tJZ z5colbias')
 for r in range(6):
+    if r>0:
+        k(f'\tCMPQ R13, ${r}')
+        k('\tJLE z5colbias')
     z='Z12' if r%2==0 else 'Z13'
     k(f'\tVBROADCASTSS {4*r}(R10), {z}')
     k(f'\tVADDPS {z}, Z{2*r}, Z{2*r}')
@@ -604,8 +656,12 @@ for r in range(6):
     k(f'\tVADDPS Z13, Z{2*r+1}, Z{2*r+1}')
 k('z5save:')
 for r in range(6):
+    if r>0:
+        k(f'\tCMPQ R13, ${r}')
+        k('\tJLE z5done')
     k(f'\tVMOVUPS Z{2*r}, {addr5(r,0)}')
     k(f'\tVMOVUPS Z{2*r+1}, {addr5(r,1)}')
+k('z5done:')
 k('\tVZEROUPPER')
 k('\tRET')
 print('\n'.join(K))
