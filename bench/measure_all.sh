@@ -67,7 +67,7 @@ $B -test.run '^$' -test.count "$COUNT" -test.benchtime 2x \
 	go tool benchstat -ignore cpu -col /impl $R/$D-attention-reprise.txt $R/$D-attention-pytorch.txt
 	echo "# Models: reprise vs PyTorch at torch threads 1 and 2"
 	cat $R/$D-forward-reprise.txt $R/$D-trainstep-reprise.txt >/tmp/reprise-models.txt
-	go tool benchstat -col .file,torch-threads -ignore impl /tmp/reprise-models.txt $R/$D-models-pytorch.txt
+	go tool benchstat -col .file,torch-threads -ignore impl,cpu /tmp/reprise-models.txt $R/$D-models-pytorch.txt
 	echo "# Peak RSS, ViT-B/16 forward at batch 1"
 	cat $R/$D-vit-base-rss.txt
 } >$R/$D-tables.txt 2>&1
