@@ -358,17 +358,19 @@ func (j *gemmJob) block(i0, i1, j0, j1 int) {
 					if ic == i0 {
 						pf = j.packB(pc, kc, jc, nc, jr, bp)
 					}
-					if useAVX512 && jr%(2*gemmNR) == 0 && jr+2*gemmNR <= nc {
-						// Two full micro-panels: the 6×32 AVX-512 kernel.
-						if ic == i0 {
+					if useAVX512 && jr%(2*gemmNR) == 0 {
+						// Up to two micro-panels: the 6×32 AVX-512 kernel,
+						// masked to the ncol columns that exist.
+						ncol := min(2*gemmNR, nc-jr)
+						if ic == i0 && ncol > gemmNR {
 							j.packB(pc, kc, jc, nc, jr+gemmNR, bp)
 						}
 						var cbt []float32
 						if cb != nil {
-							cbt = cb[jc+jr : jc+jr+2*gemmNR]
+							cbt = cb[jc+jr : jc+jr+ncol]
 						}
-						gemmMacro32(kc, mc, ap, bp[jr*kc:jr*kc+2*kc*gemmNR], c[jr:], j.ldc, j.alpha, beta, gemmSub(rb, ic), cbt, pf)
-						j.activate(c, jr, 2*gemmNR, mc, nc, pc+kc == j.k)
+						gemmMacro32(kc, mc, ncol, ap, bp[jr*kc:], c[jr:], j.ldc, j.alpha, beta, gemmSub(rb, ic), cbt, pf)
+						j.activate(c, jr, ncol, mc, nc, pc+kc == j.k)
 						jr += gemmNR
 						continue
 					}
@@ -402,21 +404,24 @@ func (j *gemmJob) activate(c []float32, jr, nr, mc, nc int, last bool) {
 	}
 }
 
-// gemmMacro32 is gemmMacro on two full micro-panels side by side (bpan holds
-// 2·kc·16 floats), with the 6×32 AVX-512 kernel (its mr-row variant for the
-// last tile of fewer than 6 rows).
-func gemmMacro32(kc, mc int, ap, bpan, c []float32, ldc int, alpha, beta float32, rb, cb []float32, pf gemmPrefetch) {
-	full := mc / gemmMR * gemmMR
+// gemmMacro32 is gemmMacro on up to two micro-panels side by side (bpan
+// from the first; ncol columns, 1 to 32, of which the second panel holds
+// those past 16), with the 6×32 AVX-512 kernel: its column mask covers a
+// partial tile, its mr-row variant the last tile of fewer than 6 rows.
+func gemmMacro32(kc, mc, ncol int, ap, bpan, c []float32, ldc int, alpha, beta float32, rb, cb []float32, pf gemmPrefetch) {
 	flags := 0
 	if beta != 0 {
 		flags = 1
+	}
+	if ncol < 2*gemmNR {
+		flags |= 4 | ncol<<16
 	}
 	var cbp *float32
 	if cb != nil {
 		cbp = &cb[0]
 	}
 	tiles := (mc + gemmMR - 1) / gemmMR
-	for ir := 0; ir < full; ir += gemmMR {
+	for ir := 0; ir < mc; ir += gemmMR {
 		if pf.p != nil {
 			t := ir / gemmMR
 			r0, r1 := t*pf.rows/tiles, (t+1)*pf.rows/tiles
@@ -428,16 +433,13 @@ func gemmMacro32(kc, mc int, ap, bpan, c []float32, ldc int, alpha, beta float32
 		if rb != nil {
 			rbp = &rb[ir]
 		}
-		ct := c[ir*ldc : ir*ldc+(gemmMR-1)*ldc+2*gemmNR]
-		gemmKernel6x32(kc, &ap[ir*kc], &bpan[0], &ct[0], ldc, alpha, beta, rbp, cbp, flags)
-	}
-	if mr := mc - full; mr > 0 {
-		var rbp *float32
-		if rb != nil {
-			rbp = &rb[full]
+		mr := min(gemmMR, mc-ir)
+		f := flags
+		if mr < gemmMR {
+			f |= 2 | mr<<8
 		}
-		ct := c[full*ldc : full*ldc+(mr-1)*ldc+2*gemmNR]
-		gemmKernel6x32(kc, &ap[full*kc], &bpan[0], &ct[0], ldc, alpha, beta, rbp, cbp, flags|2|mr<<8|2*gemmNR<<16)
+		ct := c[ir*ldc : ir*ldc+(mr-1)*ldc+ncol]
+		gemmKernel6x32(kc, &ap[ir*kc], &bpan[0], &ct[0], ldc, alpha, beta, rbp, cbp, f)
 	}
 }
 

@@ -19,7 +19,9 @@ func gemmKernel6x16(k int, a, b, c *float32, ldc int, alpha, beta float32, rowBi
 // gemmKernel6x32 is gemmKernel6x16 on two micro-panels of B side by side,
 // in AVX-512: b holds the first packed kc×16 micro-panel and the second
 // follows it (b + k*16), and the tile is 6×32; with flags&2, only its first
-// mr = flags>>8&255 rows (all 32 columns) are read and written. Each element
+// mr = flags>>8&255 rows are read and written, and with flags&4 only its
+// first ncol = flags>>16&63 columns (1 to 32; through AVX-512 masks, so the
+// second micro-panel need not exist when ncol <= 16). Each element
 // is the same sum and store as gemmKernel6x16's, bit for bit. Only call it
 // when useAVX512.
 //

@@ -532,11 +532,30 @@ k('\tLEAQ (DX)(R8*2), R9')
 k('\tADDQ R8, R9 // R9: row 3 of C')
 for i in range(12):
     k(f'\tVPXORD Z{i}, Z{i}, Z{i}')
+k('\t// Column masks: K1 for columns 0-15, K2 for 16-31; with flags&4 only the')
+k('\t// first ncol = flags>>16&63 columns are read from B and C and written.')
+k('\tMOVQ flags+64(FP), R11')
+k('\tMOVL $0xFFFF, SI')
+k('\tMOVL $0xFFFF, R10')
+k('\tTESTQ $4, R11')
+k('\tJZ z5masks')
+k('\tMOVQ R11, R12')
+k('\tSHRQ $16, R12')
+k('\tANDQ $63, R12')
+k('\tMOVQ $1, SI')
+k('\tSHLXQ R12, SI, SI')
+k('\tDECQ SI')
+k('\tMOVQ SI, R10')
+k('\tSHRQ $16, R10')
+k('\tANDQ $0xFFFF, SI')
+k('z5masks:')
+k('\tKMOVW SI, K1')
+k('\tKMOVW R10, K2')
 for a in ['(DX)','(DX)(R8*1)','(DX)(R8*2)','(R9)','(R9)(R8*1)','(R9)(R8*2)']:
     k(f'\tPREFETCHT0 {a}')
     k(f'\tPREFETCHT0 64{a}')
 def step5(i, mrows=6):
-    out=[f'\tVMOVUPS {64*i}(BX), Z12', f'\tVMOVUPS {64*i}(DI), Z13']
+    out=[f'\tVMOVUPS {64*i}(BX), Z12', f'\tVMOVUPS.Z {64*i}(DI), K2, Z13']
     for r in range(mrows):
         z='Z14' if r%2==0 else 'Z15'
         out.append(f'\tVBROADCASTSS {24*i+4*r}(AX), {z}')
@@ -631,8 +650,10 @@ for r in range(6):
     if r>0:
         k(f'\tCMPQ R13, ${r}')
         k('\tJLE z5rowbias')
-    k(f'\tVMULPS {addr5(r,0)}, Z15, Z12')
-    k(f'\tVMULPS {addr5(r,1)}, Z15, Z13')
+    k(f'\tVMOVUPS.Z {addr5(r,0)}, K1, Z12')
+    k(f'\tVMOVUPS.Z {addr5(r,1)}, K2, Z13')
+    k('\tVMULPS Z12, Z15, Z12')
+    k('\tVMULPS Z13, Z15, Z13')
     k(f'\tVADDPS Z12, Z{2*r}, Z{2*r}')
     k(f'\tVADDPS Z13, Z{2*r+1}, Z{2*r+1}')
 k('z5rowbias:')
@@ -649,8 +670,8 @@ for r in range(6):
 k('z5colbias:')
 k('\tTESTQ R12, R12')
 k('\tJZ z5save')
-k('\tVMOVUPS (R12), Z12')
-k('\tVMOVUPS 64(R12), Z13')
+k('\tVMOVUPS.Z (R12), K1, Z12')
+k('\tVMOVUPS.Z 64(R12), K2, Z13')
 for r in range(6):
     k(f'\tVADDPS Z12, Z{2*r}, Z{2*r}')
     k(f'\tVADDPS Z13, Z{2*r+1}, Z{2*r+1}')
@@ -659,8 +680,8 @@ for r in range(6):
     if r>0:
         k(f'\tCMPQ R13, ${r}')
         k('\tJLE z5done')
-    k(f'\tVMOVUPS Z{2*r}, {addr5(r,0)}')
-    k(f'\tVMOVUPS Z{2*r+1}, {addr5(r,1)}')
+    k(f'\tVMOVUPS Z{2*r}, K1, {addr5(r,0)}')
+    k(f'\tVMOVUPS Z{2*r+1}, K2, {addr5(r,1)}')
 k('z5done:')
 k('\tVZEROUPPER')
 k('\tRET')
