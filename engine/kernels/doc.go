@@ -17,6 +17,6 @@
 // activation in the GEMM epilogue); Conv (a batched grouped convolution as
 // im2col + GEMM, parallel over samples), DepthwiseConv2d and its gradients;
 // the elementwise maps and their backwards; Softmax, LayerNorm*, BatchNorm*;
-// Attention; pooling, resizing and strided copies; ParallelFor, the
+// AttentionForward and AttentionBackward; pooling, resizing and strided copies; ParallelFor, the
 // persistent worker pool under all of them.
 package kernels
