@@ -96,7 +96,7 @@ var convShapes = []struct {
 	{"3x3_56x56x64", 64, 56, 64, 3, 1, 1},
 }
 
-// BenchmarkConv2d times autograd's Conv2d forward (no tape) at batch 1.
+// BenchmarkConv2d times autograd's Conv2d forward (inference) at batch 1.
 func BenchmarkConv2d(b *testing.B) {
 	b.Logf("kernels: %s", kernels.Path())
 	for _, s := range convShapes {
@@ -110,10 +110,13 @@ func BenchmarkConv2d(b *testing.B) {
 		for _, threads := range []int{1, 2} {
 			b.Run(fmt.Sprintf("shape=%s/impl=reprise/pass=fwd/threads=%d", s.name, threads), func(b *testing.B) {
 				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(threads))
+				// One inference tape, reset every call as a model's forward
+				// does, so that its arena recycles the output and scratch.
 				tp := autograd.NoGrad()
 				tp.Conv2d(x, w, bias, opts)
 				b.ResetTimer()
 				for b.Loop() {
+					tp.Reset()
 					tp.Conv2d(x, w, bias, opts)
 				}
 				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
