@@ -141,8 +141,13 @@ func (t *Tape) BatchNorm(x, gamma, beta *Var, st *BatchNormState, o BatchNormOpt
 		if !x.requiresGrad {
 			return
 		}
+		gx, fresh := x.gradFresh()
+		inputGrad := kernels.BatchNormInputGrad
+		if fresh {
+			inputGrad = kernels.BatchNormInputGradSet
+		}
 		if !o.Train {
-			kernels.BatchNormInputGrad(n, c, s, g, nil, nil, scale, nil, nil, x.grad())
+			inputGrad(n, c, s, g, nil, nil, scale, nil, nil, gx)
 			return
 		}
 		// dx = γ·invstd·(g - Σg/M - x̂·Σ(g·x̂)/M), x̂ = (x-mean)·invstd.
@@ -151,7 +156,7 @@ func (t *Tape) BatchNorm(x, gamma, beta *Var, st *BatchNormState, o BatchNormOpt
 			gMean[ch] = sg[ch] / float32(m)
 			xCoef[ch] = invstd[ch] * sgx[ch] / float32(m)
 		}
-		kernels.BatchNormInputGrad(n, c, s, g, xd, mean, scale, gMean, xCoef, x.grad())
+		inputGrad(n, c, s, g, xd, mean, scale, gMean, xCoef, gx)
 	}, x, gamma, beta)
 	return out
 }

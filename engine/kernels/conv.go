@@ -120,11 +120,25 @@ func Im2col(g Geom2d, c int, x, col []float32) {
 // im2colRows is Im2col of the rows [lo, hi) of col, on the calling goroutine.
 func im2colRows(g Geom2d, x, col []float32, lo, hi int) {
 	ohw, hw := g.OH*g.OW, g.H*g.W
+	// The column range of each tap column, computed once (not per row).
+	var rangeBuf [16][2]int
+	var ranges [][2]int
+	if g.KW <= len(rangeBuf) {
+		ranges = rangeBuf[:g.KW]
+		for kx := range ranges {
+			ranges[kx][0], ranges[kx][1] = g.oxRange(kx)
+		}
+	}
 	for r := lo; r < hi; r++ {
 		kx, ky, ci := r%g.KW, (r/g.KW)%g.KH, r/(g.KW*g.KH)
 		xp := x[ci*hw : (ci+1)*hw]
 		dst := col[r*ohw : (r+1)*ohw]
-		xlo, xhi := g.oxRange(kx)
+		var xlo, xhi int
+		if ranges != nil {
+			xlo, xhi = ranges[kx][0], ranges[kx][1]
+		} else {
+			xlo, xhi = g.oxRange(kx)
+		}
 		off := kx*g.DilW - g.PadL
 		if g.shifted() {
 			// The row is the plane shifted by (dy, off): one copy of the
@@ -156,8 +170,12 @@ func im2colRows(g Geom2d, x, col []float32, lo, hi int) {
 				clear(row)
 				continue
 			}
-			clear(row[:xlo])
-			clear(row[xhi:])
+			for ox := 0; ox < xlo; ox++ {
+				row[ox] = 0
+			}
+			for ox := xhi; ox < g.OW; ox++ {
+				row[ox] = 0
+			}
 			src := xp[iy*g.W : (iy+1)*g.W]
 			if xlo == xhi {
 				continue

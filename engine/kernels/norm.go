@@ -230,10 +230,24 @@ func BatchNormSums(n, c, s int, g, x, mean, invstd, sumG, sumGXhat []float32) {
 // invstd·Σ(g·x̂)/m. When gMean is nil, mean, xCoef and x are not read and
 // the loop is dx[q] += k[ch]*g[q] (running statistics, or an affine map).
 func BatchNormInputGrad(n, c, s int, g, x, mean, k, gMean, xCoef, dx []float32) {
+	batchNormInputGrad(n, c, s, g, x, mean, k, gMean, xCoef, dx, false)
+}
+
+// BatchNormInputGradSet is BatchNormInputGrad setting dx to the gradient
+// instead of adding to it: dx's old contents are never read (each plane is
+// cleared just before it is accumulated, while in cache).
+func BatchNormInputGradSet(n, c, s int, g, x, mean, k, gMean, xCoef, dx []float32) {
+	batchNormInputGrad(n, c, s, g, x, mean, k, gMean, xCoef, dx, true)
+}
+
+func batchNormInputGrad(n, c, s int, g, x, mean, k, gMean, xCoef, dx []float32, set bool) {
 	if s == 1 {
 		ParallelFor(n, normGrainOf(c), func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				gr, dr := g[i*c:(i+1)*c], dx[i*c:(i+1)*c]
+				if set {
+					clear(dr)
+				}
 				if gMean == nil {
 					if useAsm {
 						vecFMA3(dr, gr, k[:c], dr)
@@ -257,6 +271,9 @@ func BatchNormInputGrad(n, c, s int, g, x, mean, k, gMean, xCoef, dx []float32) 
 			ch := p % c
 			kc := k[ch]
 			gp, dp := g[p*s:(p+1)*s], dx[p*s:(p+1)*s]
+			if set {
+				clear(dp)
+			}
 			if useAsm {
 				if gMean == nil {
 					vecAxpy(dp, gp, kc)
