@@ -49,43 +49,13 @@ func (t *Tape) MatMul(a, b *Var) *Var {
 // Linear returns x·wᵀ + bias for x [..., in], w [out, in] and bias [out]
 // (bias may be nil), as torch.nn.functional.linear. Counts rows·in·out MACs.
 func (t *Tape) Linear(x, w, bias *Var) *Var {
-	xs, ws := x.Value.Shape, w.Value.Shape
-	if len(xs) < 1 || len(ws) != 2 || xs[len(xs)-1] != ws[1] {
-		panicf("Linear: input %v and weight %v do not match (want [..., in] and [out, in])", xs, ws)
-	}
-	if bias != nil && (bias.Value.Dims() != 1 || bias.Value.Shape[0] != ws[0]) {
-		panicf("Linear: bias %v does not match weight %v", bias.Value.Shape, ws)
-	}
-	in, no := ws[1], ws[0]
-	rows := tensor.Numel(xs[:len(xs)-1])
-	shape := append(append([]int{}, xs[:len(xs)-1]...), no)
-	out := t.newOutRaw(shape, x, w, bias) // the GEMM writes every element
-	t.addMACs(rows * in * no)
+	l, out := t.linearOut("Linear", x, w, bias)
 	if isMeta(out) {
 		return out
 	}
 	// The bias is added by the GEMM's store, as a per-column bias.
-	var bd []float32
-	if bias != nil {
-		bd = bias.Value.Data
-	}
-	kernels.SgemmBias(false, true, rows, no, in, 1, x.Value.Data, in, w.Value.Data, in, 0, out.Value.Data, no, nil, bd)
-	t.push("Linear", out, func(g []float32) {
-		if x.requiresGrad {
-			kernels.Sgemm(false, false, rows, in, no, 1, g, no, w.Value.Data, in, 1, x.grad(), in)
-		}
-		if w.requiresGrad {
-			kernels.Sgemm(true, false, no, in, rows, 1, g, no, x.Value.Data, in, 1, w.grad(), in)
-		}
-		if bias != nil && bias.requiresGrad {
-			gb := bias.grad()
-			for r := 0; r < rows; r++ {
-				for j, v := range g[r*no : (r+1)*no] {
-					gb[j] += v
-				}
-			}
-		}
-	}, x, w, bias)
+	kernels.SgemmBias(false, true, l.rows, l.out, l.in, 1, x.Value.Data, l.in, w.Value.Data, l.in, 0, out.Value.Data, l.out, nil, l.bias)
+	t.push("Linear", out, func(g []float32) { l.backward(g, x, w, bias) }, x, w, bias)
 	return out
 }
 
@@ -101,53 +71,76 @@ func (t *Tape) LinearAct(x, w, bias *Var, act kernels.Act) *Var {
 	if back == nil {
 		return t.Linear(x, w, bias)
 	}
-	xs, ws := x.Value.Shape, w.Value.Shape
-	if len(xs) < 1 || len(ws) != 2 || xs[len(xs)-1] != ws[1] {
-		panicf("LinearAct: input %v and weight %v do not match (want [..., in] and [out, in])", xs, ws)
-	}
-	if bias != nil && (bias.Value.Dims() != 1 || bias.Value.Shape[0] != ws[0]) {
-		panicf("LinearAct: bias %v does not match weight %v", bias.Value.Shape, ws)
-	}
-	in, no := ws[1], ws[0]
-	rows := tensor.Numel(xs[:len(xs)-1])
-	shape := append(append([]int{}, xs[:len(xs)-1]...), no)
-	out := t.newOutRaw(shape, x, w, bias) // the GEMM writes every element
-	t.addMACs(rows * in * no)
+	l, out := t.linearOut("LinearAct", x, w, bias)
 	if isMeta(out) {
 		return out
-	}
-	var bd []float32
-	if bias != nil {
-		bd = bias.Value.Data
 	}
 	xd, wd, od := x.Value.Data, w.Value.Data, out.Value.Data
 	grad := t != nil && t.record && (x.requiresGrad || w.requiresGrad || bias != nil && bias.requiresGrad)
 	if !grad {
-		kernels.SgemmBiasAct(false, true, rows, no, in, 1, xd, in, wd, in, 0, od, no, nil, bd, act)
+		kernels.SgemmBiasAct(false, true, l.rows, l.out, l.in, 1, xd, l.in, wd, l.in, 0, od, l.out, nil, l.bias, act)
 		return out
 	}
-	pre := t.allocRaw(rows * no)
-	kernels.SgemmBias(false, true, rows, no, in, 1, xd, in, wd, in, 0, pre, no, nil, bd)
+	pre := t.allocRaw(l.rows * l.out)
+	kernels.SgemmBias(false, true, l.rows, l.out, l.in, 1, xd, l.in, wd, l.in, 0, pre, l.out, nil, l.bias)
 	act.Apply(od, pre)
 	t.push("LinearAct", out, func(g []float32) {
-		gp := t.alloc(rows * no)
+		gp := t.alloc(l.rows * l.out)
 		back(gp, g, pre, od)
-		if x.requiresGrad {
-			kernels.Sgemm(false, false, rows, in, no, 1, gp, no, wd, in, 1, x.grad(), in)
-		}
-		if w.requiresGrad {
-			kernels.Sgemm(true, false, no, in, rows, 1, gp, no, xd, in, 1, w.grad(), in)
-		}
-		if bias != nil && bias.requiresGrad {
-			gb := bias.grad()
-			for r := 0; r < rows; r++ {
-				for j, v := range gp[r*no : (r+1)*no] {
-					gb[j] += v
-				}
-			}
-		}
+		l.backward(gp, x, w, bias)
 	}, x, w, bias)
 	return out
+}
+
+// linear is the geometry of a linear layer: rows of in features to out.
+type linear struct {
+	rows, in, out int
+	bias          []float32 // the bias values, or nil
+}
+
+// linearOut checks the operands of a linear layer named name, counts its
+// MACs and returns its geometry and uncleared output (the GEMM writes every
+// element).
+func (t *Tape) linearOut(name string, x, w, bias *Var) (linear, *Var) {
+	xs, ws := x.Value.Shape, w.Value.Shape
+	if len(xs) < 1 || len(ws) != 2 || xs[len(xs)-1] != ws[1] {
+		panicf("%s: input %v and weight %v do not match (want [..., in] and [out, in])", name, xs, ws)
+	}
+	if bias != nil && (bias.Value.Dims() != 1 || bias.Value.Shape[0] != ws[0]) {
+		panicf("%s: bias %v does not match weight %v", name, bias.Value.Shape, ws)
+	}
+	l := linear{rows: tensor.Numel(xs[:len(xs)-1]), in: ws[1], out: ws[0]}
+	shape := append(append([]int{}, xs[:len(xs)-1]...), l.out)
+	out := t.newOutRaw(shape, x, w, bias)
+	t.addMACs(l.rows * l.in * l.out)
+	if bias != nil && !isMeta(out) {
+		l.bias = bias.Value.Data
+	}
+	return l, out
+}
+
+// backward adds the gradients of x, w and bias for the output gradient g.
+func (l linear) backward(g []float32, x, w, bias *Var) {
+	if x.requiresGrad {
+		// A fresh input gradient is overwritten (beta 0), not cleared first.
+		gx, fresh := x.gradFresh()
+		beta := float32(1)
+		if fresh {
+			beta = 0
+		}
+		kernels.Sgemm(false, false, l.rows, l.in, l.out, 1, g, l.out, w.Value.Data, l.in, beta, gx, l.in)
+	}
+	if w.requiresGrad {
+		kernels.Sgemm(true, false, l.out, l.in, l.rows, 1, g, l.out, x.Value.Data, l.in, 1, w.grad(), l.in)
+	}
+	if bias != nil && bias.requiresGrad {
+		gb := bias.grad()
+		for r := 0; r < l.rows; r++ {
+			for j, v := range g[r*l.out : (r+1)*l.out] {
+				gb[j] += v
+			}
+		}
+	}
 }
 
 // linearActBackward returns the backward kernel of act, dx += dy·act'(x)
