@@ -80,15 +80,17 @@ func (t *Tape) binary(name string, op binOp, a, b *Var) *Var {
 				clear(gv) // a broadcast gradient: summed below, from zero
 			}
 			body := func(lo, hi int) {
-				if fresh && len(gv) == bc.n {
-					clear(gv[lo:hi]) // in cache, just before the adds
-				}
-				bc.segments(lo, hi, func(o, ia, ib, cnt int) {
-					if first {
-						op.backwardA(gv[ia:], g[o:o+cnt], bd[ib:], bc.sa, bc.sb)
-					} else {
-						op.backwardB(gv[ib:], g[o:o+cnt], ad[ia:], bd[ib:], bc.sa, bc.sb)
+				inFreshBlocks(lo, hi, func(lo, hi int) {
+					if fresh && len(gv) == bc.n {
+						clear(gv[lo:hi]) // in cache, just before the adds
 					}
+					bc.segments(lo, hi, func(o, ia, ib, cnt int) {
+						if first {
+							op.backwardA(gv[ia:], g[o:o+cnt], bd[ib:], bc.sa, bc.sb)
+						} else {
+							op.backwardB(gv[ib:], g[o:o+cnt], ad[ia:], bd[ib:], bc.sa, bc.sb)
+						}
+					})
 				})
 			}
 			if len(gv) == bc.n {

@@ -88,12 +88,14 @@ func (t *Tape) elementwiseUnary(name string, x *Var, fwd func(dst, x []float32),
 			back(gx, g, x.Value.Data, out.Value.Data)
 			return
 		}
-		// Clear each chunk just before the kernel adds into it, while it
+		// Clear each block just before the kernel adds into it, while it
 		// is in cache, instead of in a pass of its own.
 		xd, yd := x.Value.Data, out.Value.Data
-		kernels.ParallelFor(len(g), 1<<14, func(lo, hi int) {
-			clear(gx[lo:hi])
-			back(gx[lo:hi], g[lo:hi], xd[lo:hi], yd[lo:hi])
+		kernels.ParallelFor(len(g), freshBlock, func(lo, hi int) {
+			inFreshBlocks(lo, hi, func(lo, hi int) {
+				clear(gx[lo:hi])
+				back(gx[lo:hi], g[lo:hi], xd[lo:hi], yd[lo:hi])
+			})
 		})
 	}, x)
 	return out

@@ -74,6 +74,17 @@ func (v *Var) gradFresh() ([]float32, bool) {
 	return v.Grad.Data, true
 }
 
+// freshBlock is the run of a fresh gradient cleared at a time just before
+// it is accumulated, small enough (64 KiB) to stay in cache in between.
+const freshBlock = 1 << 14
+
+// inFreshBlocks calls fn over [lo, hi) in runs of at most freshBlock.
+func inFreshBlocks(lo, hi int, fn func(lo, hi int)) {
+	for s := lo; s < hi; s += freshBlock {
+		fn(s, min(hi, s+freshBlock))
+	}
+}
+
 // Tape records the ops of a forward pass for Backward.
 //
 // A tape reused across steps (Reset between them) recycles the buffers of
@@ -305,12 +316,7 @@ func (t *Tape) newOut(shape []int, inputs ...*Var) *Var {
 	if t == nil {
 		return newOut(shape, inputs...)
 	}
-	for _, in := range inputs {
-		if in != nil && in.Value.IsMeta() {
-			return &Var{Value: tensor.Meta(shape...)}
-		}
-	}
-	return t.arena.newVar(shape, t.arena.get(tensor.Numel(shape)))
+	return t.newOutArena(shape, t.arena.get, inputs)
 }
 
 // newOutRaw is newOut for ops that write every element of their output:
@@ -319,12 +325,18 @@ func (t *Tape) newOutRaw(shape []int, inputs ...*Var) *Var {
 	if t == nil {
 		return newOut(shape, inputs...)
 	}
+	return t.newOutArena(shape, t.arena.getRaw, inputs)
+}
+
+// newOutArena is a tape's output of shape with its buffer from get, or a
+// shape-only one if an input is shape-only.
+func (t *Tape) newOutArena(shape []int, get func(n int) []float32, inputs []*Var) *Var {
 	for _, in := range inputs {
 		if in != nil && in.Value.IsMeta() {
 			return &Var{Value: tensor.Meta(shape...)}
 		}
 	}
-	return t.arena.newVar(shape, t.arena.getRaw(tensor.Numel(shape)))
+	return t.arena.newVar(shape, get(tensor.Numel(shape)))
 }
 
 // newOut allocates the output of an op on the heap: shape-only if any

@@ -77,13 +77,7 @@ func (cv Conv) FilterSlots() int {
 
 // ScratchLen is the number of floats of scratch Forward and BackwardInput
 // need.
-func (cv Conv) ScratchLen() int {
-	s := cv.slots()
-	if s == 1 {
-		return cv.colLen
-	}
-	return s * cv.colLen
-}
+func (cv Conv) ScratchLen() int { return cv.slots() * cv.colLen }
 
 // FilterScratchLen is the number of floats of scratch BackwardFilter needs.
 func (cv Conv) FilterScratchLen() int {
@@ -236,11 +230,7 @@ func (cv Conv) BackwardFilter(gy, x, gw, scratch []float32) {
 	})
 	ParallelFor(wl, 4096, func(lo, hi int) {
 		for s := 0; s < slots; s++ {
-			p := scratch[s*per+lo : s*per+hi]
-			d := gw[lo:hi]
-			for i, v := range p {
-				d[i] += v
-			}
+			addTo(gw[lo:hi], scratch[s*per+lo:s*per+hi])
 		}
 	})
 }

@@ -22,7 +22,7 @@ var (
 var useAsm = asmBuilt && hasAVX2 && hasFMA
 
 // useAVX512 selects, where useAsm holds and the CPU has AVX-512F, the 6×32
-// AVX-512 SGEMM micro-kernel for full tiles (same bits as the 6×16 AVX2
+// AVX-512 SGEMM micro-kernel for every tile (same bits as the 6×16 AVX2
 // one). Tests flip it with setAVX512.
 var useAVX512 = asmBuilt && hasAVX2 && hasFMA && hasAVX512
 
