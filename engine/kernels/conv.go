@@ -114,11 +114,13 @@ func Im2col(g Geom2d, c int, x, col []float32) {
 	rows := c * g.KH * g.KW
 	convCheckLen("Im2col x", x, c*g.H*g.W)
 	convCheckLen("Im2col col", col, rows*ohw)
-	ParallelFor(rows, convGrain(ohw), func(lo, hi int) { im2colRows(g, x, col, lo, hi) })
+	ParallelFor(rows, convGrain(ohw), func(lo, hi int) { im2colRows(g, x, col, ohw, lo, hi) })
 }
 
-// im2colRows is Im2col of the rows [lo, hi) of col, on the calling goroutine.
-func im2colRows(g Geom2d, x, col []float32, lo, hi int) {
+// im2colRows is Im2col of the rows [lo, hi) of col, on the calling
+// goroutine, with col's rows ld >= OH·OW apart (the OH·OW values of row r
+// start at col[r·ld]; the rest of each row is left alone).
+func im2colRows(g Geom2d, x, col []float32, ld, lo, hi int) {
 	ohw, hw := g.OH*g.OW, g.H*g.W
 	// The column range of each tap column, computed once (not per row).
 	var rangeBuf [16][2]int
@@ -132,7 +134,7 @@ func im2colRows(g Geom2d, x, col []float32, lo, hi int) {
 	for r := lo; r < hi; r++ {
 		kx, ky, ci := r%g.KW, (r/g.KW)%g.KH, r/(g.KW*g.KH)
 		xp := x[ci*hw : (ci+1)*hw]
-		dst := col[r*ohw : (r+1)*ohw]
+		dst := col[r*ld : r*ld+ohw]
 		var xlo, xhi int
 		if ranges != nil {
 			xlo, xhi = ranges[kx][0], ranges[kx][1]
@@ -214,20 +216,21 @@ func Col2im(g Geom2d, c int, col, x []float32) {
 	g.check("Col2im")
 	convCheckLen("Col2im x", x, c*g.H*g.W)
 	convCheckLen("Col2im col", col, c*g.KH*g.KW*g.OH*g.OW)
-	ParallelFor(c, convGrain(g.KH*g.KW*g.OH*g.OW), func(lo, hi int) { col2imPlanes(g, col, x, lo, hi, false) })
+	ParallelFor(c, convGrain(g.KH*g.KW*g.OH*g.OW), func(lo, hi int) { col2imPlanes(g, col, g.OH*g.OW, x, lo, hi, false) })
 }
 
 // col2imPlanes is Col2im of the planes [lo, hi) of x, on the calling
-// goroutine. With clobber it may overwrite the entries of col that fall on
-// padding (scratch the caller owns) to fold a shifted plane in one pass.
-func col2imPlanes(g Geom2d, col, x []float32, lo, hi int, clobber bool) {
+// goroutine, with col's rows ld >= OH·OW apart as in im2colRows. With
+// clobber it may overwrite the entries of col that fall on padding
+// (scratch the caller owns) to fold a shifted plane in one pass.
+func col2imPlanes(g Geom2d, col []float32, ld int, x []float32, lo, hi int, clobber bool) {
 	ohw, hw := g.OH*g.OW, g.H*g.W
 	for ci := lo; ci < hi; ci++ {
 		xp := x[ci*hw : (ci+1)*hw]
 		for ky := 0; ky < g.KH; ky++ {
 			for kx := 0; kx < g.KW; kx++ {
 				r := (ci*g.KH+ky)*g.KW + kx
-				src := col[r*ohw : (r+1)*ohw]
+				src := col[r*ld : r*ld+ohw]
 				xlo, xhi := g.oxRange(kx)
 				if xlo == xhi {
 					continue

@@ -7,28 +7,39 @@ import (
 
 // Conv is a grouped 2-D convolution computed as im2col + GEMM: N samples
 // x [N, C, H, W], filters w [O, C/Groups, KH, KW], outputs y [N, O, OH, OW].
-// Group gi of sample n is the product
+// Group gi of a run of b consecutive samples is the product
 //
-//	y_{n,gi} [O/G, OH·OW] = w_gi [O/G, K] · cols_{n,gi} [K, OH·OW],  K = C/G·KH·KW,
+//	y_gi [O/G, b·OH·OW] = w_gi [O/G, K] · cols_gi [K, b·OH·OW],  K = C/G·KH·KW,
 //
-// where cols is Im2col of the group's C/G input planes. A pointwise
-// convolution (1×1, stride 1, no padding) multiplies the planes directly.
+// where cols holds Im2col of each sample's C/G input planes side by side
+// (sample j in columns [j·OH·OW, (j+1)·OH·OW)). Large planes run one sample
+// per product (b = 1), and a pointwise convolution (1×1, stride 1, no
+// padding) then multiplies the planes directly. Small planes run Batch()
+// samples per product, so that the GEMM has enough columns to fill its
+// 32-wide tiles and to pay for packing w_gi once per run instead of once per
+// sample; the outputs are staged in scratch and copied to y, and the input
+// gradients are gathered there the same way. Every output element is the
+// same sum over K either way (the GEMM's K blocks depend on K alone), so
+// Forward and BackwardInput give the same bits for any run length.
 //
-// A batch runs in parallel over samples, each worker unfolding into its own
-// slot of scratch and multiplying with SgemmSerial; a single sample (or a
-// batch whose unfolded columns would not fit the scratch cap) runs sample by
-// sample with the GEMM parallel inside. Samples are independent and Sgemm
+// A batch runs in parallel over runs of samples, each worker unfolding into
+// its own slot of scratch and multiplying with SgemmSerial; a single run (or
+// a batch whose unfolded columns would not fit the scratch cap) runs run by
+// run with the GEMM parallel inside. Samples are independent and Sgemm
 // does not depend on how it is split, so Forward and BackwardInput give the
-// same bits either way. BackwardFilter sums over samples: it splits the batch
-// into FilterSlots contiguous runs, a number fixed by the shapes alone, sums
-// each run in sample order into its own partial, and adds the partials in
-// run order, so its bits do not depend on GOMAXPROCS either.
+// same bits either way. BackwardFilter sums over samples: it splits the
+// runs into FilterSlots contiguous ranges, a number fixed by the shapes
+// alone, sums each range in run order into its own partial (each run's
+// samples in one GEMM, whose K = b·OH·OW), and adds the partials in range
+// order, so its bits do not depend on GOMAXPROCS either.
 type Conv struct {
-	G                 Geom2d
-	N, C, O, Groups   int
-	cg, og, k, ohw    int
-	pointwise         bool
-	colLen, planeSize int
+	G                Geom2d
+	N, C, O, Groups  int
+	cg, og, k, ohw   int
+	pointwise        bool
+	planeSize        int
+	nb, runs         int // samples per run (at most), runs
+	colLen, stageLen int // per-slot floats of unfolded columns and staged outputs
 }
 
 // convScratchCap caps the floats of per-slot scratch a convolution asks for
@@ -37,6 +48,11 @@ const convScratchCap = 1 << 24
 
 // convMaxSlots caps the number of parallel sample slots.
 const convMaxSlots = 8
+
+// convRunCols is the number of GEMM columns (samples × output positions) a
+// run of samples aims for: four 6×32 tiles wide and more, so that packing
+// a filter block is shared by at least 256 columns.
+const convRunCols = 256
 
 // NewConv checks and returns the convolution of the given sizes.
 func NewConv(g Geom2d, n, c, o, groups int) Conv {
@@ -51,41 +67,60 @@ func NewConv(g Geom2d, n, c, o, groups int) Conv {
 	cv.planeSize = g.H * g.W
 	cv.pointwise = g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 &&
 		g.PadT == 0 && g.PadL == 0 && g.OH == g.H && g.OW == g.W
-	if !cv.pointwise {
-		cv.colLen = cv.k * cv.ohw
+	cv.nb = 1
+	// Runs of several samples only for planes narrower than a run, and
+	// never for products small enough that Sgemm would take its plain
+	// loop for one sample (whose bits differ from the packed path's).
+	if cv.ohw > 0 && cv.ohw < convRunCols && cv.og*cv.ohw*cv.k > gemmDirectMACs {
+		cv.nb = max(1, min(n, (convRunCols+cv.ohw-1)/cv.ohw, convScratchCap/((cv.k+cv.og)*cv.ohw)))
+	}
+	cv.runs = 1
+	if n > 0 {
+		cv.runs = (n + cv.nb - 1) / cv.nb
+		cv.nb = (n + cv.runs - 1) / cv.runs // the longest of runs as equal as can be
+	}
+	if !cv.pointwise || cv.nb > 1 {
+		cv.colLen = cv.k * cv.nb * cv.ohw
+	}
+	if cv.nb > 1 {
+		cv.stageLen = cv.og * cv.nb * cv.ohw
 	}
 	return cv
 }
 
-// slots is the number of per-sample work slots of Forward and
-// BackwardInput; 1 means sample by sample with a parallel GEMM.
+// Batch is the number of samples (at most) one GEMM of the convolution
+// covers: 1 for large planes, more for small ones.
+func (cv Conv) Batch() int { return cv.nb }
+
+// slots is the number of per-run work slots of Forward and BackwardInput;
+// 1 means run by run with a parallel GEMM.
 func (cv Conv) slots() int {
-	s := min(cv.N, convMaxSlots, 2*runtime.GOMAXPROCS(0))
-	if cv.colLen > 0 {
-		s = min(s, max(1, convScratchCap/cv.colLen))
+	s := min(cv.runs, convMaxSlots, 2*runtime.GOMAXPROCS(0))
+	if per := cv.colLen + cv.stageLen; per > 0 {
+		s = min(s, max(1, convScratchCap/per))
 	}
 	return max(s, 1)
 }
 
-// FilterSlots is the number of runs BackwardFilter splits the batch into:
-// min(N, 8), fewer if their partials would pass the scratch cap. It depends
-// on the shapes only.
+// FilterSlots is the number of ranges of runs BackwardFilter splits the
+// batch into: min(runs, 8), fewer if their partials would pass the scratch
+// cap. It depends on the shapes only.
 func (cv Conv) FilterSlots() int {
-	per := cv.colLen + cv.O*cv.k
-	return max(1, min(cv.N, convMaxSlots, convScratchCap/per))
+	per := cv.colLen + cv.stageLen + cv.O*cv.k
+	return max(1, min(cv.runs, convMaxSlots, convScratchCap/per))
 }
 
 // ScratchLen is the number of floats of scratch Forward and BackwardInput
 // need.
-func (cv Conv) ScratchLen() int { return cv.slots() * cv.colLen }
+func (cv Conv) ScratchLen() int { return cv.slots() * (cv.colLen + cv.stageLen) }
 
 // FilterScratchLen is the number of floats of scratch BackwardFilter needs.
 func (cv Conv) FilterScratchLen() int {
 	s := cv.FilterSlots()
 	if s == 1 {
-		return cv.colLen
+		return cv.colLen + cv.stageLen
 	}
-	return s * (cv.colLen + cv.O*cv.k)
+	return s * (cv.colLen + cv.stageLen + cv.O*cv.k)
 }
 
 func (cv Conv) checkLens(name string, x, y, w, scratch []float32, scratchLen int) {
@@ -100,6 +135,47 @@ func sampleRange(n, slots, s int) (lo, hi int) {
 	return n * s / slots, n * (s + 1) / slots
 }
 
+// runRange returns the samples [lo, hi) of run r.
+func (cv Conv) runRange(r int) (lo, hi int) { return sampleRange(cv.N, cv.runs, r) }
+
+// unfold writes the columns of group gi of samples [n0, n1) into col, whose
+// rows are ld apart, sample j of the run in columns [j·OH·OW, (j+1)·OH·OW):
+// Im2col of its planes, or the planes themselves for a pointwise
+// convolution.
+func (cv Conv) unfold(x []float32, gi, n0, n1 int, col []float32, ld int, parallel bool) {
+	for n := n0; n < n1; n++ {
+		xg := x[(n*cv.C+gi*cv.cg)*cv.planeSize:]
+		dst := col[(n-n0)*cv.ohw:]
+		switch {
+		case cv.pointwise:
+			for ci := 0; ci < cv.cg; ci++ {
+				copy(dst[ci*ld:ci*ld+cv.ohw], xg[ci*cv.planeSize:])
+			}
+		case parallel && n1-n0 == 1:
+			Im2col(cv.G, cv.cg, xg, col)
+		default:
+			im2colRows(cv.G, xg, dst, ld, 0, cv.k)
+		}
+	}
+}
+
+// stage copies the planes of group gi of samples [n0, n1) of t [N, O, OH,
+// OW] into st [O/G, ld], sample j in columns [j·OH·OW, (j+1)·OH·OW), or
+// (with back) copies them from st to t.
+func (cv Conv) stage(t []float32, gi, n0, n1 int, st []float32, ld int, back bool) {
+	for n := n0; n < n1; n++ {
+		tg := t[(n*cv.O+gi*cv.og)*cv.ohw:]
+		s := st[(n-n0)*cv.ohw:]
+		for o := 0; o < cv.og; o++ {
+			if back {
+				copy(tg[o*cv.ohw:(o+1)*cv.ohw], s[o*ld:o*ld+cv.ohw])
+			} else {
+				copy(s[o*ld:o*ld+cv.ohw], tg[o*cv.ohw:(o+1)*cv.ohw])
+			}
+		}
+	}
+}
+
 // Forward computes y = conv(x, w) + bias (bias [O] may be nil), overwriting
 // y. scratch holds ScratchLen floats.
 func (cv Conv) Forward(x, w, bias, y, scratch []float32) {
@@ -107,26 +183,31 @@ func (cv Conv) Forward(x, w, bias, y, scratch []float32) {
 	if bias != nil {
 		convCheckLen("Conv.Forward bias", bias, cv.O)
 	}
-	sample := func(n int, col []float32, parallel bool) {
+	run := func(r int, buf []float32, parallel bool) {
+		n0, n1 := cv.runRange(r)
+		ld := (n1 - n0) * cv.ohw
+		col, st := buf[:cv.colLen], buf[cv.colLen:]
 		for gi := 0; gi < cv.Groups; gi++ {
-			xg := x[(n*cv.C+gi*cv.cg)*cv.planeSize:]
-			cols := xg
-			if !cv.pointwise {
-				if parallel {
-					Im2col(cv.G, cv.cg, xg, col)
-				} else {
-					im2colRows(cv.G, xg, col, 0, cv.k)
-				}
-				cols = col
-			}
 			var rb []float32
 			if bias != nil {
 				rb = bias[gi*cv.og : (gi+1)*cv.og]
 			}
-			gemmRun(parallel, false, false, cv.og, cv.ohw, cv.k, 1, w[gi*cv.og*cv.k:], cv.k, cols, cv.ohw, 0, y[(n*cv.O+gi*cv.og)*cv.ohw:], cv.ohw, rb, nil)
+			wg := w[gi*cv.og*cv.k:]
+			if cv.nb == 1 {
+				cols := x[(n0*cv.C+gi*cv.cg)*cv.planeSize:]
+				if !cv.pointwise {
+					cv.unfold(x, gi, n0, n1, col, ld, parallel)
+					cols = col
+				}
+				gemmRun(parallel, false, false, cv.og, ld, cv.k, 1, wg, cv.k, cols, ld, 0, y[(n0*cv.O+gi*cv.og)*cv.ohw:], ld, rb, nil)
+				continue
+			}
+			cv.unfold(x, gi, n0, n1, col, ld, parallel)
+			gemmRun(parallel, false, false, cv.og, ld, cv.k, 1, wg, cv.k, col, ld, 0, st, ld, rb, nil)
+			cv.stage(y, gi, n0, n1, st, ld, true)
 		}
 	}
-	cv.eachSample(scratch, sample)
+	cv.eachRun(scratch, run)
 }
 
 // BackwardInput adds to gx [N, C, H, W] the gradient of Forward with respect
@@ -140,92 +221,118 @@ func (cv Conv) BackwardInput(gy, w, gx, scratch []float32, overwrite bool) {
 	if overwrite {
 		beta = 0
 	}
-	sample := func(n int, col []float32, parallel bool) {
+	run := func(r int, buf []float32, parallel bool) {
+		n0, n1 := cv.runRange(r)
+		ld := (n1 - n0) * cv.ohw
+		col, st := buf[:cv.colLen], buf[cv.colLen:]
 		for gi := 0; gi < cv.Groups; gi++ {
-			xoff := (n*cv.C + gi*cv.cg) * cv.planeSize
-			gyg := gy[(n*cv.O+gi*cv.og)*cv.ohw:]
 			wg := w[gi*cv.og*cv.k:]
-			if cv.pointwise {
+			gyg := gy[(n0*cv.O+gi*cv.og)*cv.ohw:]
+			if cv.nb > 1 {
+				cv.stage(gy, gi, n0, n1, st, ld, false)
+				gyg = st
+			}
+			if cv.pointwise && cv.nb == 1 {
 				// dx_g += w_gᵀ · gy_g (dx_g = with overwrite).
-				gemmRun(parallel, true, false, cv.k, cv.ohw, cv.og, 1, wg, cv.k, gyg, cv.ohw, beta, gx[xoff:], cv.ohw, nil, nil)
+				gemmRun(parallel, true, false, cv.k, ld, cv.og, 1, wg, cv.k, gyg, ld, beta, gx[(n0*cv.C+gi*cv.cg)*cv.planeSize:], ld, nil, nil)
 				continue
 			}
-			if overwrite {
-				clear(gx[xoff : xoff+cv.cg*cv.planeSize])
-			}
 			// dcols_g = w_gᵀ · gy_g, folded back onto dx.
-			gemmRun(parallel, true, false, cv.k, cv.ohw, cv.og, 1, wg, cv.k, gyg, cv.ohw, 0, col, cv.ohw, nil, nil)
-			if parallel {
-				Col2im(cv.G, cv.cg, col, gx[xoff:])
-			} else {
-				col2imPlanes(cv.G, col, gx[xoff:], 0, cv.cg, true)
+			gemmRun(parallel, true, false, cv.k, ld, cv.og, 1, wg, cv.k, gyg, ld, 0, col, ld, nil, nil)
+			for n := n0; n < n1; n++ {
+				xoff := (n*cv.C + gi*cv.cg) * cv.planeSize
+				src := col[(n-n0)*cv.ohw:]
+				if cv.pointwise {
+					for ci := 0; ci < cv.cg; ci++ {
+						d := gx[xoff+ci*cv.planeSize : xoff+(ci+1)*cv.planeSize]
+						if overwrite {
+							copy(d, src[ci*ld:])
+						} else {
+							addTo(d, src[ci*ld:])
+						}
+					}
+					continue
+				}
+				if overwrite {
+					clear(gx[xoff : xoff+cv.cg*cv.planeSize])
+				}
+				if parallel && n1-n0 == 1 {
+					Col2im(cv.G, cv.cg, col, gx[xoff:])
+				} else {
+					col2imPlanes(cv.G, src, ld, gx[xoff:], 0, cv.cg, true)
+				}
 			}
 		}
 	}
-	cv.eachSample(scratch, sample)
+	cv.eachRun(scratch, run)
 }
 
-// eachSample runs fn for every sample, in parallel slots of scratch when
-// there are several, else in order with parallel = true.
-func (cv Conv) eachSample(scratch []float32, fn func(n int, col []float32, parallel bool)) {
+// eachRun runs fn for every run of samples, in parallel slots of scratch
+// when there are several, else in order with parallel = true.
+func (cv Conv) eachRun(scratch []float32, fn func(r int, buf []float32, parallel bool)) {
 	slots := cv.slots()
+	per := cv.colLen + cv.stageLen
 	if slots == 1 {
-		for n := 0; n < cv.N; n++ {
-			fn(n, scratch, true)
+		for r := 0; r < cv.runs; r++ {
+			fn(r, scratch[:per], true)
 		}
 		return
 	}
 	ParallelFor(slots, 1, func(lo, hi int) {
 		for s := lo; s < hi; s++ {
-			col := scratch[s*cv.colLen : (s+1)*cv.colLen]
-			nlo, nhi := sampleRange(cv.N, slots, s)
-			for n := nlo; n < nhi; n++ {
-				fn(n, col, false)
+			buf := scratch[s*per : (s+1)*per]
+			rlo, rhi := sampleRange(cv.runs, slots, s)
+			for r := rlo; r < rhi; r++ {
+				fn(r, buf, false)
 			}
 		}
 	})
 }
 
 // BackwardFilter adds to gw [O, C/G, KH, KW] the gradient of Forward with
-// respect to w, given gy and x: the sum over samples of gy_{n,g} · cols_{n,g}ᵀ,
+// respect to w, given gy and x: the sum over runs of gy_{run,g} · cols_{run,g}ᵀ,
 // in the order the type's comment gives. scratch holds FilterScratchLen
 // floats.
 func (cv Conv) BackwardFilter(gy, x, gw, scratch []float32) {
 	cv.checkLens("Conv.BackwardFilter", x, gy, gw, scratch, cv.FilterScratchLen())
-	// acc adds the samples [nlo, nhi) into dst (beta 1) or, with first,
+	// acc adds the runs [rlo, rhi) into dst (beta 1) or, with first,
 	// overwrites dst with them.
-	acc := func(nlo, nhi int, col, dst []float32, first, parallel bool) {
-		for n := nlo; n < nhi; n++ {
+	acc := func(rlo, rhi int, buf, dst []float32, first, parallel bool) {
+		col, st := buf[:cv.colLen], buf[cv.colLen:]
+		for r := rlo; r < rhi; r++ {
+			n0, n1 := cv.runRange(r)
+			ld := (n1 - n0) * cv.ohw
 			beta := float32(1)
-			if first && n == nlo {
+			if first && r == rlo {
 				beta = 0
 			}
 			for gi := 0; gi < cv.Groups; gi++ {
-				cols := x[(n*cv.C+gi*cv.cg)*cv.planeSize:]
-				if !cv.pointwise {
-					if parallel {
-						Im2col(cv.G, cv.cg, cols, col)
-					} else {
-						im2colRows(cv.G, cols, col, 0, cv.k)
-					}
+				gyg := gy[(n0*cv.O+gi*cv.og)*cv.ohw:]
+				if cv.nb > 1 {
+					cv.stage(gy, gi, n0, n1, st, ld, false)
+					gyg = st
+				}
+				cols := x[(n0*cv.C+gi*cv.cg)*cv.planeSize:]
+				if cv.colLen > 0 {
+					cv.unfold(x, gi, n0, n1, col, ld, parallel)
 					cols = col
 				}
-				gemmRun(parallel, false, true, cv.og, cv.k, cv.ohw, 1, gy[(n*cv.O+gi*cv.og)*cv.ohw:], cv.ohw, cols, cv.ohw, beta, dst[gi*cv.og*cv.k:], cv.k, nil, nil)
+				gemmRun(parallel, false, true, cv.og, cv.k, ld, 1, gyg, ld, cols, ld, beta, dst[gi*cv.og*cv.k:], cv.k, nil, nil)
 			}
 		}
 	}
 	slots := cv.FilterSlots()
 	if slots == 1 {
-		acc(0, cv.N, scratch, gw, false, true)
+		acc(0, cv.runs, scratch, gw, false, true)
 		return
 	}
 	wl := cv.O * cv.k
-	per := cv.colLen + wl
+	per := cv.colLen + cv.stageLen + wl
 	ParallelFor(slots, 1, func(lo, hi int) {
 		for s := lo; s < hi; s++ {
 			buf := scratch[s*per : (s+1)*per]
-			nlo, nhi := sampleRange(cv.N, slots, s)
-			acc(nlo, nhi, buf[wl:], buf[:wl], true, false)
+			rlo, rhi := sampleRange(cv.runs, slots, s)
+			acc(rlo, rhi, buf[wl:], buf[:wl], true, false)
 		}
 	})
 	ParallelFor(wl, 4096, func(lo, hi int) {

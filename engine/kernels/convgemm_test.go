@@ -73,6 +73,12 @@ func TestConvMatchesLoops(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	type shape struct{ n, c, o, groups int }
 	shapes := []shape{{1, 3, 4, 1}, {2, 4, 6, 2}, {3, 2, 5, 1}, {9, 3, 3, 3}, {17, 4, 8, 1}}
+	batched, single := 0, 0 // products over runs of samples, and of one
+	defer func() {
+		if batched == 0 || single == 0 {
+			t.Errorf("%d convolutions ran runs of several samples per GEMM and %d one sample: both paths must be tested", batched, single)
+		}
+	}()
 	for gi, g := range convGeoms() {
 		if gi%5 != 0 && !g.shifted() { // every shifted geometry, a fifth of the others
 			continue
@@ -80,6 +86,11 @@ func TestConvMatchesLoops(t *testing.T) {
 		for _, sh := range shapes {
 			name := fmt.Sprintf("%+v/%+v", g, sh)
 			cv := NewConv(g, sh.n, sh.c, sh.o, sh.groups)
+			if cv.Batch() > 1 {
+				batched++
+			} else if sh.n > 1 {
+				single++
+			}
 			k := sh.c / sh.groups * g.KH * g.KW
 			x := convFill(rng, sh.n*sh.c*g.H*g.W)
 			w := convFill(rng, sh.o*k)
