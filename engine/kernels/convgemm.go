@@ -40,6 +40,78 @@ type Conv struct {
 	planeSize        int
 	nb, runs         int // samples per run (at most), runs
 	colLen, stageLen int // per-slot floats of unfolded columns and staged outputs
+
+	// The implicit path of Forward and BackwardInput (see implicitOK).
+	implicit   bool
+	fwd, bwd   shiftGeom // Forward's, and BackwardInput's as a forward convolution
+	implicitLn int       // per-slot floats of the implicit path
+}
+
+// shiftGeom is a stride-1 convolution over planes zero-padded to Hp×Wp
+// (the input shifted by padT rows and padL columns): output (oy, ox) is
+// column q = oy·Wp + ox of a product of n = (OH-1)·Wp + OW columns, whose
+// columns ox >= OW are dropped.
+type shiftGeom struct {
+	h, w, padT, padL, hp, wp, oh, ow, n int
+}
+
+func newShiftGeom(h, w, padT, padL, oh, ow, kh, kw, dilH, dilW int) shiftGeom {
+	hp, wp := oh+(kh-1)*dilH, ow+(kw-1)*dilW
+	return shiftGeom{h: h, w: w, padT: padT, padL: padL, hp: hp, wp: wp, oh: oh, ow: ow, n: (oh-1)*wp + ow}
+}
+
+// pad writes c planes src [c, h, w] into dst [c, hp, wp], shifted and
+// zero-padded.
+func (s shiftGeom) pad(src []float32, c int, dst []float32) {
+	for ci := 0; ci < c; ci++ {
+		sp := src[ci*s.h*s.w : (ci+1)*s.h*s.w]
+		for yp := 0; yp < s.hp; yp++ {
+			d := dst[(ci*s.hp+yp)*s.wp : (ci*s.hp+yp+1)*s.wp]
+			sy := yp - s.padT
+			x0 := min(s.padL, s.wp)
+			nx := min(s.w, s.wp-x0)
+			if sy < 0 || sy >= s.h || nx <= 0 {
+				clear(d)
+				continue
+			}
+			clear(d[:x0])
+			copy(d[x0:x0+nx], sp[sy*s.w:sy*s.w+nx])
+			clear(d[x0+nx:])
+		}
+	}
+}
+
+// unpad copies (or with add, adds) the m output planes of a product st
+// [m, n] (rows n apart) into dst [m, oh, ow].
+func (s shiftGeom) unpad(st []float32, m int, dst []float32, add bool) {
+	for i := 0; i < m; i++ {
+		for oy := 0; oy < s.oh; oy++ {
+			d := dst[(i*s.oh+oy)*s.ow : (i*s.oh+oy+1)*s.ow]
+			src := st[i*s.n+oy*s.wp : i*s.n+oy*s.wp+s.ow]
+			if add {
+				addTo(d, src)
+			} else {
+				copy(d, src)
+			}
+		}
+	}
+}
+
+// implicitOK reports whether Forward and BackwardInput take the implicit
+// path: a stride-1 convolution over planes of at least convRunCols
+// positions (one sample per product) whose padding is at most the window's
+// reach (so that the input gradient is a convolution of gy with the
+// flipped filters) and whose padded rows waste at most a quarter of the
+// columns. That path packs the GEMM's B straight from the zero-padded
+// planes (gemmRunShift), where im2col would write K·OH·OW values and read
+// them back: Forward gives the same bits as im2col (the same products,
+// summed in the same order); BackwardInput sums the taps in the flipped
+// convolution's order.
+func (cv Conv) implicitOK() bool {
+	g := cv.G
+	return g.StrideH == 1 && g.StrideW == 1 && !cv.pointwise && cv.nb == 1 && cv.ohw >= convRunCols &&
+		g.H > 0 && g.W > 0 && g.PadT <= (g.KH-1)*g.DilH && g.PadL <= (g.KW-1)*g.DilW &&
+		4*(g.OW+(g.KW-1)*g.DilW) <= 5*g.OW && 4*(g.W+(g.KW-1)*g.DilW) <= 5*g.W
 }
 
 // convScratchCap caps the floats of per-slot scratch a convolution asks for
@@ -85,7 +157,21 @@ func NewConv(g Geom2d, n, c, o, groups int) Conv {
 	if cv.nb > 1 {
 		cv.stageLen = cv.og * cv.nb * cv.ohw
 	}
+	if cv.implicit = cv.implicitOK(); cv.implicit {
+		cv.fwd = newShiftGeom(g.H, g.W, g.PadT, g.PadL, g.OH, g.OW, g.KH, g.KW, g.DilH, g.DilW)
+		cv.bwd = newShiftGeom(g.OH, g.OW, (g.KH-1)*g.DilH-g.PadT, (g.KW-1)*g.DilW-g.PadL, g.H, g.W, g.KH, g.KW, g.DilH, g.DilW)
+		cv.implicitLn = max(cv.cg*cv.fwd.hp*cv.fwd.wp+cv.og*cv.fwd.n, cv.og*cv.bwd.hp*cv.bwd.wp+cv.cg*cv.bwd.n)
+	}
 	return cv
+}
+
+// slotLen is the floats of one slot of Forward's and BackwardInput's
+// scratch.
+func (cv Conv) slotLen() int {
+	if cv.implicit {
+		return cv.implicitLn
+	}
+	return cv.colLen + cv.stageLen
 }
 
 // Batch is the number of samples (at most) one GEMM of the convolution
@@ -96,7 +182,7 @@ func (cv Conv) Batch() int { return cv.nb }
 // 1 means run by run with a parallel GEMM.
 func (cv Conv) slots() int {
 	s := min(cv.runs, convMaxSlots, 2*runtime.GOMAXPROCS(0))
-	if per := cv.colLen + cv.stageLen; per > 0 {
+	if per := cv.slotLen(); per > 0 {
 		s = min(s, max(1, convScratchCap/per))
 	}
 	return max(s, 1)
@@ -111,8 +197,14 @@ func (cv Conv) FilterSlots() int {
 }
 
 // ScratchLen is the number of floats of scratch Forward and BackwardInput
-// need.
-func (cv Conv) ScratchLen() int { return cv.slots() * (cv.colLen + cv.stageLen) }
+// need (on the implicit path, the flipped filters too).
+func (cv Conv) ScratchLen() int {
+	n := cv.slots() * cv.slotLen()
+	if cv.implicit {
+		n += cv.O * cv.k
+	}
+	return n
+}
 
 // FilterScratchLen is the number of floats of scratch BackwardFilter needs.
 func (cv Conv) FilterScratchLen() int {
@@ -186,13 +278,25 @@ func (cv Conv) Forward(x, w, bias, y, scratch []float32) {
 	run := func(r int, buf []float32, parallel bool) {
 		n0, n1 := cv.runRange(r)
 		ld := (n1 - n0) * cv.ohw
-		col, st := buf[:cv.colLen], buf[cv.colLen:]
+		var col, st []float32
+		if !cv.implicit {
+			col, st = buf[:cv.colLen], buf[cv.colLen:]
+		}
 		for gi := 0; gi < cv.Groups; gi++ {
 			var rb []float32
 			if bias != nil {
 				rb = bias[gi*cv.og : (gi+1)*cv.og]
 			}
 			wg := w[gi*cv.og*cv.k:]
+			if cv.implicit {
+				f := cv.fwd
+				pad, st := buf[:cv.cg*f.hp*f.wp], buf[cv.cg*f.hp*f.wp:]
+				f.pad(x[(n0*cv.C+gi*cv.cg)*cv.planeSize:], cv.cg, pad)
+				sh := gemmShift{kh: cv.G.KH, kw: cv.G.KW, plane: f.hp * f.wp, dy: cv.G.DilH * f.wp, dx: cv.G.DilW}
+				gemmRunShift(parallel, cv.og, f.n, cv.k, 1, wg, cv.k, pad, sh, 0, st, f.n, rb)
+				f.unpad(st, cv.og, y[(n0*cv.O+gi*cv.og)*cv.ohw:], false)
+				continue
+			}
 			if cv.nb == 1 {
 				cols := x[(n0*cv.C+gi*cv.cg)*cv.planeSize:]
 				if !cv.pointwise {
@@ -220,6 +324,10 @@ func (cv Conv) BackwardInput(gy, w, gx, scratch []float32, overwrite bool) {
 	beta := float32(1)
 	if overwrite {
 		beta = 0
+	}
+	if cv.implicit {
+		cv.backwardInputImplicit(gy, w, gx, scratch, overwrite)
+		return
 	}
 	run := func(r int, buf []float32, parallel bool) {
 		n0, n1 := cv.runRange(r)
@@ -267,11 +375,44 @@ func (cv Conv) BackwardInput(gy, w, gx, scratch []float32, overwrite bool) {
 	cv.eachRun(scratch, run)
 }
 
+// backwardInputImplicit is BackwardInput as the stride-1 convolution of gy,
+// padded by the window's reach less the forward padding, with the filters
+// flipped in both directions and transposed (wf [C/G, O/G·KH·KW] per
+// group, made once at the front of scratch).
+func (cv Conv) backwardInputImplicit(gy, w, gx, scratch []float32, overwrite bool) {
+	g, kk := cv.G, cv.G.KH*cv.G.KW
+	wf := scratch[:cv.O*cv.k]
+	for gi := 0; gi < cv.Groups; gi++ {
+		for o := 0; o < cv.og; o++ {
+			for c := 0; c < cv.cg; c++ {
+				src := w[((gi*cv.og+o)*cv.cg+c)*kk:]
+				dst := wf[((gi*cv.cg+c)*cv.og+o)*kk:]
+				for t := 0; t < kk; t++ {
+					dst[kk-1-t] = src[t]
+				}
+			}
+		}
+	}
+	b := cv.bwd
+	kb := cv.og * kk
+	sh := gemmShift{kh: g.KH, kw: g.KW, plane: b.hp * b.wp, dy: g.DilH * b.wp, dx: g.DilW}
+	run := func(r int, buf []float32, parallel bool) {
+		n0, _ := cv.runRange(r)
+		pad, st := buf[:cv.og*b.hp*b.wp], buf[cv.og*b.hp*b.wp:]
+		for gi := 0; gi < cv.Groups; gi++ {
+			b.pad(gy[(n0*cv.O+gi*cv.og)*cv.ohw:], cv.og, pad)
+			gemmRunShift(parallel, cv.cg, b.n, kb, 1, wf[gi*cv.cg*kb:], kb, pad, sh, 0, st, b.n, nil)
+			b.unpad(st, cv.cg, gx[(n0*cv.C+gi*cv.cg)*cv.planeSize:], !overwrite)
+		}
+	}
+	cv.eachRun(scratch[cv.O*cv.k:], run)
+}
+
 // eachRun runs fn for every run of samples, in parallel slots of scratch
 // when there are several, else in order with parallel = true.
 func (cv Conv) eachRun(scratch []float32, fn func(r int, buf []float32, parallel bool)) {
 	slots := cv.slots()
-	per := cv.colLen + cv.stageLen
+	per := cv.slotLen()
 	if slots == 1 {
 		for r := 0; r < cv.runs; r++ {
 			fn(r, scratch[:per], true)

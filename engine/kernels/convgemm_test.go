@@ -177,3 +177,66 @@ func TestConvBitsIndependentOfWorkers(t *testing.T) {
 		same(fmt.Sprintf("sample %d alone vs in the batch: input grad", s), gx, gx1[s*xs:])
 	}
 }
+
+// TestConvImplicitMatchesLoops checks the implicit path (stride 1, planes
+// of at least convRunCols positions) against the plain loops, with
+// dilation, asymmetric padding, groups and one or several samples, and
+// Forward against the im2col path bit for bit.
+func TestConvImplicitMatchesLoops(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	geom := func(h, w, kh, kw, dil, padT, padL, oh, ow int) Geom2d {
+		return Geom2d{H: h, W: w, KH: kh, KW: kw, StrideH: 1, StrideW: 1, DilH: dil, DilW: dil, PadT: padT, PadL: padL, OH: oh, OW: ow}
+	}
+	cases := []struct {
+		g               Geom2d
+		n, c, o, groups int
+	}{
+		{geom(17, 16, 3, 3, 1, 1, 1, 17, 16), 3, 5, 7, 1},
+		{geom(17, 16, 3, 3, 1, 1, 1, 17, 16), 1, 4, 6, 2},
+		{geom(20, 20, 5, 5, 1, 2, 2, 20, 20), 2, 3, 4, 1},
+		{geom(18, 18, 3, 3, 2, 2, 2, 18, 18), 2, 2, 3, 1},
+		{geom(19, 18, 3, 3, 1, 0, 1, 17, 17), 2, 3, 5, 1}, // no top padding, right column cropped
+		{geom(16, 40, 1, 3, 1, 0, 1, 16, 40), 2, 3, 2, 1},
+	}
+	for _, tc := range cases {
+		g := tc.g
+		name := fmt.Sprintf("%+v/n=%d c=%d o=%d groups=%d", g, tc.n, tc.c, tc.o, tc.groups)
+		cv := NewConv(g, tc.n, tc.c, tc.o, tc.groups)
+		if !cv.implicit {
+			t.Fatalf("%s: not on the implicit path", name)
+		}
+		k := tc.c / tc.groups * g.KH * g.KW
+		x := convFill(rng, tc.n*tc.c*g.H*g.W)
+		w := convFill(rng, tc.o*k)
+		bias := convFill(rng, tc.o)
+		gy := convFill(rng, tc.n*tc.o*g.OH*g.OW)
+		wantY, wantGX, _ := convLoops(g, tc.n, tc.c, tc.o, tc.groups, x, w, bias, gy)
+
+		y := convGuarded(rng, len(wantY))
+		cv.Forward(x, w, bias, y, convNaNs(cv.ScratchLen()))
+		convCheck64(t, name+" forward", y, wantY, 1e-4)
+		im2col := cv
+		im2col.implicit = false
+		y2 := make([]float32, len(wantY))
+		im2col.Forward(x, w, bias, y2, convNaNs(im2col.ScratchLen()))
+		for i := range y2 {
+			if math.Float32bits(y[i]) != math.Float32bits(y2[i]) {
+				t.Fatalf("%s: forward element %d: implicit %v, im2col %v", name, i, y[i], y2[i])
+			}
+		}
+
+		gx := convGuarded(rng, len(wantGX))
+		for i := range wantGX {
+			gx[i] = 1
+			wantGX[i]++
+		}
+		cv.BackwardInput(gy, w, gx, convNaNs(cv.ScratchLen()), false)
+		convCheck64(t, name+" input grad", gx, wantGX, 1e-4)
+		for i := range wantGX {
+			gx[i] = float32(math.NaN())
+			wantGX[i]--
+		}
+		cv.BackwardInput(gy, w, gx, convNaNs(cv.ScratchLen()), true)
+		convCheck64(t, name+" input grad, overwriting", gx, wantGX, 1e-4)
+	}
+}

@@ -188,6 +188,8 @@ type gemmJob struct {
 	lda, ldb, ldc    int
 	rowBias, colBias []float32
 	act              func(dst, x []float32) // SgemmBiasAct's activation, or nil
+	shift            gemmShift              // where B's rows are, when shifted
+	shifted          bool
 
 	splitM bool // parts are row ranges (else column ranges)
 	part   int  // rows or columns per part, a multiple of MR or NR
@@ -233,8 +235,43 @@ func gemmRunAct(parallel, transA, transB bool, m, n, k int, alpha float32, a []f
 		}
 		return
 	}
-	args := gemmJob{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta,
-		a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc, rowBias: rowBias, colBias: colBias, act: act}
+	gemmDispatch(parallel, gemmJob{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta,
+		a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc, rowBias: rowBias, colBias: colBias, act: act})
+}
+
+// gemmShift describes a B (k×n, not transposed) whose rows are not ld apart
+// but at the taps of a stride-1 convolution over padded planes: row
+// r = (ci·kh + ky)·kw + kx starts at b[ci·plane + ky·dy + kx·dx]. Packing
+// reads the rows from there, so the unfolded columns are never written out.
+type gemmShift struct{ kh, kw, plane, dy, dx int }
+
+func (s gemmShift) off(r int) int {
+	return r/(s.kw*s.kh)*s.plane + r/s.kw%s.kh*s.dy + r%s.kw*s.dx
+}
+
+// gemmRunShift is gemmRun with B's rows placed by sh (not transposed, no
+// column bias): the same sums, in the same order, as Sgemm of the matrix
+// whose row r is b[sh.off(r) : sh.off(r)+n], always on the packed path
+// (Conv calls it for products of at least 256 columns only).
+func gemmRunShift(parallel bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, sh gemmShift, beta float32, c []float32, ldc int, rowBias []float32) {
+	if m <= 0 || n <= 0 || k <= 0 {
+		panic(fmt.Sprintf("kernels: gemmRunShift: m=%d n=%d k=%d: need all > 0", m, n, k))
+	}
+	checkMat("Sgemm C", c, m, n, ldc)
+	checkMat("Sgemm A", a, m, k, lda)
+	for _, r := range [2]int{0, k - 1} { // the offsets grow with r
+		if o := sh.off(r); o < 0 || o+n > len(b) {
+			panic(fmt.Sprintf("kernels: gemmRunShift: B row %d at %d..%d outside its %d values", r, o, o+n, len(b)))
+		}
+	}
+	gemmDispatch(parallel, gemmJob{m: m, n: n, k: k, alpha: alpha, beta: beta,
+		a: a, b: b, c: c, lda: lda, ldc: ldc, rowBias: rowBias, shift: sh, shifted: true})
+}
+
+// gemmDispatch runs a checked job of packed size, in parallel parts when
+// parallel and large enough.
+func gemmDispatch(parallel bool, args gemmJob) {
+	m, n, k := args.m, args.n, args.k
 	workers := 1
 	if parallel && m*n*k > gemmParallelMACs {
 		workers = min(runtime.GOMAXPROCS(0), m*n*k/gemmPartMACs)
@@ -358,9 +395,14 @@ func (j *gemmJob) block(i0, i1, j0, j1 int) {
 					if ic == i0 {
 						pf = j.packB(pc, kc, jc, nc, jr, bp)
 					}
-					if useAVX512 && jr%(2*gemmNR) == 0 {
-						// Up to two micro-panels: the 6×32 AVX-512 kernel,
-						// masked to the ncol columns that exist.
+					if useAVX512 && jr%(2*gemmNR) == 0 && nc-jr > gemmNR {
+						// Two micro-panels: the 6×32 AVX-512 kernel, masked
+						// to the ncol columns that exist. (A last single
+						// micro-panel takes the 6×16 kernel below: the 6×32
+						// one would load its missing second panel through
+						// an all-zero mask, which costs a microcode assist
+						// per load wherever that memory is not mapped, 2.5×
+						// the time of the whole product at n = 784.)
 						ncol := min(2*gemmNR, nc-jr)
 						if ic == i0 && ncol > gemmNR {
 							j.packB(pc, kc, jc, nc, jr+gemmNR, bp)
@@ -474,6 +516,12 @@ func (j *gemmJob) packB(pc, kc, jc, nc, jr int, bp []float32) gemmPrefetch {
 	}
 	const gw = gemmGroup * gemmNR
 	g0 := jr / gw * gw
+	if j.shifted {
+		if jr == g0 {
+			gemmPackBShift(j.b, j.shift, pc, kc, jc+jr, min(gw, nc-jr), bp[jr*kc:])
+		}
+		return gemmPrefetch{} // the padded planes are small and in cache
+	}
 	if jr == g0 {
 		gemmPackB(false, j.b, j.ldb, pc, kc, jc+jr, min(gw, nc-jr), bp[jr*kc:])
 	}
@@ -692,6 +740,39 @@ func gemmPackB(trans bool, b []float32, ldb, p0, kc, j0, nc int, dst []float32) 
 			for q := p; q < kc; q++ {
 				panel[q*gemmNR+j] = src[q]
 			}
+		}
+	}
+}
+
+// gemmPackBShift is gemmPackB (not transposed) of the B that sh places:
+// row p0+p of it starts at b[sh.off(p0+p)].
+func gemmPackBShift(b []float32, sh gemmShift, p0, kc, j0, nc int, dst []float32) {
+	full, rem := nc/gemmNR, nc%gemmNR
+	ps := kc * gemmNR
+	// The tap of row p0+p, stepped along (not divided out per row).
+	kx, ky, base := p0%sh.kw, p0/sh.kw%sh.kh, p0/(sh.kw*sh.kh)*sh.plane
+	for p := 0; p < kc; p++ {
+		off := base + ky*sh.dy + kx*sh.dx + j0
+		if kx++; kx == sh.kw {
+			if kx, ky = 0, ky+1; ky == sh.kh {
+				ky, base = 0, base+sh.plane
+			}
+		}
+		row := b[off : off+nc]
+		if full > 0 {
+			if useAsm {
+				_ = dst[(full-1)*ps+p*gemmNR+gemmNR-1]
+				gemmPackB16G(1, &row[0], 0, &dst[p*gemmNR], full, ps)
+			} else {
+				for q := 0; q < full; q++ {
+					*(*[gemmNR]float32)(dst[q*ps+p*gemmNR:]) = *(*[gemmNR]float32)(row[q*gemmNR:])
+				}
+			}
+		}
+		if rem > 0 {
+			d := dst[full*ps+p*gemmNR : full*ps+p*gemmNR+gemmNR]
+			copy(d, row[full*gemmNR:])
+			clear(d[rem:])
 		}
 	}
 }
