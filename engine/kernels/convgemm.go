@@ -216,10 +216,15 @@ func (cv Conv) FilterScratchLen() int {
 }
 
 func (cv Conv) checkLens(name string, x, y, w, scratch []float32, scratchLen int) {
-	convCheckLen(name+" input", x, cv.N*cv.C*cv.planeSize)
-	convCheckLen(name+" output", y, cv.N*cv.O*cv.ohw)
-	convCheckLen(name+" filters", w, cv.O*cv.k)
-	convCheckLen(name+" scratch", scratch, scratchLen)
+	for _, c := range [...]struct {
+		what string
+		s    []float32
+		n    int
+	}{{"input", x, cv.N * cv.C * cv.planeSize}, {"output", y, cv.N * cv.O * cv.ohw}, {"filters", w, cv.O * cv.k}, {"scratch", scratch, scratchLen}} {
+		if len(c.s) < c.n { // the name is only built on failure (no allocation per call)
+			convCheckLen(name+" "+c.what, c.s, c.n)
+		}
+	}
 }
 
 // sampleRange returns the samples [lo, hi) of slot s of slots.
