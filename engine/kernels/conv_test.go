@@ -85,7 +85,11 @@ func convTap(g Geom2d, oy, ox, ky, kx int) (iy, ix int, ok bool) {
 	return iy, ix, iy >= 0 && iy < g.H && ix >= 0 && ix < g.W
 }
 
-func TestIm2colCol2imMatchLoops(t *testing.T) {
+func TestIm2colCol2imMatchLoops(t *testing.T) { gemmPaths(t, testIm2colCol2imMatchLoops) }
+
+// testIm2colCol2imMatchLoops runs on each dispatch path (the AVX-512 one
+// unfolds shifted geometries through masked loads).
+func testIm2colCol2imMatchLoops(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, g := range convGeoms() {
 		for _, c := range []int{1, 3} {

@@ -69,7 +69,9 @@ func convCheck64(t *testing.T, what string, got []float32, want []float64, tol f
 // TestConvMatchesLoops checks Conv's forward, input and filter gradients
 // against the plain loops on awkward geometries, batches that take the
 // parallel-slot path and the one-sample path, groups and pointwise shapes.
-func TestConvMatchesLoops(t *testing.T) {
+func TestConvMatchesLoops(t *testing.T) { gemmPaths(t, testConvMatchesLoops) }
+
+func testConvMatchesLoops(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	type shape struct{ n, c, o, groups int }
 	shapes := []shape{{1, 3, 4, 1}, {2, 4, 6, 2}, {3, 2, 5, 1}, {9, 3, 3, 3}, {17, 4, 8, 1}}

@@ -1,0 +1,20 @@
+//go:build !purego
+
+package kernels
+
+// maskedCopy16 sets dst[i] = src[off+i] where bit i%16 of masks[i/16] is
+// set, and dst[i] = 0 where it is clear, for i < n, in AVX-512 with
+// zero-masked loads: src[off+i] is never read (so may lie outside the
+// slice, even before its start) where the bit is clear. dst holds n values
+// and masks ceil(n/16). Only call it when useAVX512.
+//
+//go:noescape
+func maskedCopy16(dst, src *float32, off int, masks *uint16, n int)
+
+// maskedAdd16 adds src[i] to dst[off+i] where bit i%16 of masks[i/16] is
+// set, for i < n, in AVX-512 with masked loads and stores: neither
+// dst[off+i] nor src[i] is read or written where the bit is clear. Only
+// call it when useAVX512.
+//
+//go:noescape
+func maskedAdd16(dst *float32, off int, src *float32, masks *uint16, n int)

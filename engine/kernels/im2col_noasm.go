@@ -1,0 +1,13 @@
+//go:build !amd64 || purego
+
+package kernels
+
+// maskedCopy16 exists only in assembly; useAVX512 is false here.
+func maskedCopy16(dst, src *float32, off int, masks *uint16, n int) {
+	panic("kernels: maskedCopy16 without assembly")
+}
+
+// maskedAdd16 exists only in assembly; useAVX512 is false here.
+func maskedAdd16(dst *float32, off int, src *float32, masks *uint16, n int) {
+	panic("kernels: maskedAdd16 without assembly")
+}
