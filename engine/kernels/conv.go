@@ -122,7 +122,7 @@ func Im2col(g Geom2d, c int, x, col []float32) {
 // start at col[r·ld]; the rest of each row is left alone).
 func im2colRows(g Geom2d, x, col []float32, ld, lo, hi int) {
 	ohw, hw := g.OH*g.OW, g.H*g.W
-	if im2colMasked(g, x, col, ld, lo, hi) {
+	if im2colMasked(g, x, col, ld, lo, hi) || im2colGather(g, x, col, ld, lo, hi) {
 		return
 	}
 	// The column range of each tap column, computed once (not per row).
@@ -220,6 +220,55 @@ func im2colMasked(g Geom2d, x, col []float32, ld, lo, hi int) bool {
 	for r := lo; r < hi; r++ {
 		dst := col[r*ld : r*ld+ohw]
 		maskedCopy16(&dst[0], &x[ci*hw], shift[t], &masks[t*nc], ohw)
+		if t++; t == kk {
+			t, ci = 0, ci+1
+		}
+	}
+	return true
+}
+
+// im2colGatherMax caps the indices of im2colGather's table (KH·KW taps of
+// ceil(OH·OW/16)·16 each, on the stack): 3×3 taps up to 28×28 outputs.
+const im2colGatherMax = 9 * 49 * 16
+
+// im2colGather is im2colRows for a geometry that is not shifted (strided,
+// or with fewer output than input columns) on the AVX-512 path, if the
+// tables fit (else it does nothing and returns false): each row of col
+// gathers its plane's values by a per-tap table of flat indices, 16 at a
+// time, under masks clear where the tap falls on padding (gatherMasked16),
+// where im2colRows copies a value at a time.
+func im2colGather(g Geom2d, x, col []float32, ld, lo, hi int) bool {
+	kk, ohw, hw := g.KH*g.KW, g.OH*g.OW, g.H*g.W
+	nc := (ohw + 15) / 16
+	// A 1×1 window (a strided pointwise convolution) has one row per plane
+	// to pay for the tables (28 KiB cleared per call): it keeps the loop.
+	if !useAVX512 || g.shifted() || kk == 1 || ohw == 0 || hw == 0 || kk*nc*16 > im2colGatherMax || lo >= hi {
+		return false
+	}
+	var masks [im2colGatherMax / 16]uint16
+	var idx [im2colGatherMax]int32
+	for ky := 0; ky < g.KH; ky++ {
+		for kx := 0; kx < g.KW; kx++ {
+			t := ky*g.KW + kx
+			xlo, xhi := g.oxRange(kx)
+			m, ix := masks[t*nc:(t+1)*nc], idx[t*nc*16:(t+1)*nc*16]
+			for oy := 0; oy < g.OH; oy++ {
+				iy := oy*g.StrideH - g.PadT + ky*g.DilH
+				if iy < 0 || iy >= g.H {
+					continue
+				}
+				for ox := xlo; ox < xhi; ox++ {
+					p := oy*g.OW + ox
+					m[p>>4] |= 1 << (p & 15)
+					ix[p] = int32(iy*g.W + ox*g.StrideW - g.PadL + kx*g.DilW)
+				}
+			}
+		}
+	}
+	t, ci := lo%kk, lo/kk
+	for r := lo; r < hi; r++ {
+		dst := col[r*ld : r*ld+ohw]
+		gatherMasked16(&dst[0], &x[ci*hw], &idx[t*nc*16], &masks[t*nc], ohw)
 		if t++; t == kk {
 			t, ci = 0, ci+1
 		}

@@ -18,3 +18,11 @@ func maskedCopy16(dst, src *float32, off int, masks *uint16, n int)
 //
 //go:noescape
 func maskedAdd16(dst *float32, off int, src *float32, masks *uint16, n int)
+
+// gatherMasked16 sets dst[i] = src[idx[i]] where bit i%16 of masks[i/16]
+// is set, and dst[i] = 0 where it is clear, for i < n, with AVX-512
+// gathers (src[idx[i]] is not read where the bit is clear). idx holds
+// ceil(n/16)·16 indices and masks ceil(n/16). Only call it when useAVX512.
+//
+//go:noescape
+func gatherMasked16(dst, src *float32, idx *int32, masks *uint16, n int)

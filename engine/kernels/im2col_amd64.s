@@ -64,3 +64,42 @@ addloop:
 adddone:
 	VZEROUPPER
 	RET
+
+// func gatherMasked16(dst, src *float32, idx *int32, masks *uint16, n int)
+TEXT ·gatherMasked16(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ idx+16(FP), R8
+	MOVQ masks+24(FP), BX
+	MOVQ n+32(FP), CX
+
+gfull:
+	CMPQ CX, $16
+	JLT gtail
+	KMOVW (BX), K1
+	VMOVDQU32 (R8), Z1
+	VPXORD Z0, Z0, Z0
+	VGATHERDPS (SI)(Z1*4), K1, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, R8
+	ADDQ $64, DI
+	ADDQ $2, BX
+	SUBQ $16, CX
+	JMP gfull
+
+gtail:
+	TESTQ CX, CX
+	JEQ gdone
+	KMOVW (BX), K1
+	VMOVDQU32 (R8), Z1
+	VPXORD Z0, Z0, Z0
+	VGATHERDPS (SI)(Z1*4), K1, Z0
+	MOVL $1, DX
+	SHLL CX, DX
+	DECL DX
+	KMOVW DX, K2
+	VMOVUPS Z0, K2, (DI)
+
+gdone:
+	VZEROUPPER
+	RET

@@ -11,3 +11,8 @@ func maskedCopy16(dst, src *float32, off int, masks *uint16, n int) {
 func maskedAdd16(dst *float32, off int, src *float32, masks *uint16, n int) {
 	panic("kernels: maskedAdd16 without assembly")
 }
+
+// gatherMasked16 exists only in assembly; useAVX512 is false here.
+func gatherMasked16(dst, src *float32, idx *int32, masks *uint16, n int) {
+	panic("kernels: gatherMasked16 without assembly")
+}
