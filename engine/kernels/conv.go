@@ -295,13 +295,22 @@ func (g Geom2d) tapMasks(masks *[im2colMaskedMax]uint16, shift *[64]int) (nc int
 			shift[t] = d
 			m := masks[t*nc : (t+1)*nc]
 			for oy := oyLo; oy < oyHi; oy++ {
-				for p := oy*g.OW + xlo; p < oy*g.OW+xhi; p++ {
-					m[p>>4] |= 1 << (p & 15)
-				}
+				setBits(m, oy*g.OW+xlo, oy*g.OW+xhi)
 			}
 		}
 	}
 	return nc, true
+}
+
+// setBits sets bits [a, b) of m (bit p is bit p%16 of m[p/16]), a word at
+// a time.
+func setBits(m []uint16, a, b int) {
+	for a < b {
+		w, lo := a>>4, a&15
+		hi := min(16, b-a+lo)
+		m[w] |= uint16((1<<hi - 1) &^ (1<<lo - 1))
+		a += hi - lo
+	}
 }
 
 // col2imMasked is col2imPlanes of the planes [lo, hi) for a shifted
