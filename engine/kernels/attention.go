@@ -32,28 +32,8 @@ func AttentionForward(batch, n, m, d, dv int, scale float32, q, k, v, bias []flo
 	if batch == 0 || n == 0 {
 		return
 	}
-	ParallelFor(batch, 1, func(lo, hi int) {
-		var scratch []float32
-		if probs == nil {
-			scratch = make([]float32, n*m)
-		}
-		for p := lo; p < hi; p++ {
-			s := scratch
-			if probs != nil {
-				s = probs[p*n*m : (p+1)*n*m]
-			}
-			beta := float32(0)
-			if bias != nil {
-				copy(s, bias[biasOff[p]:biasOff[p]+n*m])
-				beta = 1
-			}
-			SgemmSerial(false, true, n, m, d, scale, q[p*n*d:], d, k[p*m*d:], d, beta, s, m)
-			for r := 0; r < n; r++ {
-				attnSoftmaxRow(s[r*m : (r+1)*m])
-			}
-			SgemmSerial(false, false, n, dv, m, 1, s, m, v[p*m*dv:], dv, 0, o[p*n*dv:], dv)
-		}
-	})
+	parallelJob(&attnJobs, batch, 1, &attnJob{n: n, m: m, d: d, dv: dv, scale: scale, q: q, k: k, v: v,
+		bias: bias, biasOff: biasOff, probs: probs, o: o})
 }
 
 // AttentionBackward accumulates the gradients of AttentionForward given the
@@ -74,37 +54,85 @@ func AttentionBackward(batch, n, m, d, dv int, scale float32, q, k, v, probs, do
 	if batch == 0 || n == 0 {
 		return
 	}
-	ParallelFor(batch, 1, func(lo, hi int) {
-		var scratch []float32
-		if ds == nil {
-			scratch = make([]float32, n*m)
+	parallelJob(&attnJobs, batch, 1, &attnJob{backward: true, n: n, m: m, d: d, dv: dv, scale: scale, q: q, k: k, v: v,
+		probs: probs, do: do, dq: dq, dk: dk, dvOut: dvOut, ds: ds})
+}
+
+// attnJob is one AttentionForward or AttentionBackward call, over heads.
+type attnJob struct {
+	backward                bool
+	n, m, d, dv             int
+	scale                   float32
+	q, k, v, bias, probs, o []float32
+	biasOff                 []int
+	do, dq, dk, dvOut, ds   []float32
+}
+
+var attnJobs gemmFreeList[attnJob]
+
+func (j *attnJob) run(lo, hi int) {
+	if j.backward {
+		j.backwardHeads(lo, hi)
+		return
+	}
+	n, m, d, dv, scale, q, k, v, bias, biasOff, probs, o := j.n, j.m, j.d, j.dv, j.scale, j.q, j.k, j.v, j.bias, j.biasOff, j.probs, j.o
+	var scratch []float32 // one score block, when probs are not kept
+	if probs == nil {
+		sc := getScratch(&scratch32, n*m)
+		defer putScratch(&scratch32, sc)
+		scratch = sc.buf
+	}
+	for p := lo; p < hi; p++ {
+		s := scratch
+		if probs != nil {
+			s = probs[p*n*m : (p+1)*n*m]
 		}
-		for p := lo; p < hi; p++ {
-			pp := probs[p*n*m : (p+1)*n*m]
-			g := scratch
-			if ds != nil {
-				g = ds[p*n*m : (p+1)*n*m]
-			}
-			dop := do[p*n*dv:]
-			if dvOut != nil {
-				SgemmSerial(true, false, m, dv, n, 1, pp, m, dop, dv, 1, dvOut[p*m*dv:], dv)
-			}
-			SgemmSerial(false, true, n, m, dv, 1, dop, dv, v[p*m*dv:], dv, 0, g, m)
-			for r := 0; r < n; r++ {
-				pr, gr := pp[r*m:(r+1)*m], g[r*m:(r+1)*m]
-				s := attnDot(gr, pr)
-				for j, pv := range pr {
-					gr[j] = pv * (gr[j] - s)
-				}
-			}
-			if dq != nil {
-				SgemmSerial(false, false, n, d, m, scale, g, m, k[p*m*d:], d, 1, dq[p*n*d:], d)
-			}
-			if dk != nil {
-				SgemmSerial(true, false, m, d, n, scale, g, m, q[p*n*d:], d, 1, dk[p*m*d:], d)
+		beta := float32(0)
+		if bias != nil {
+			copy(s, bias[biasOff[p]:biasOff[p]+n*m])
+			beta = 1
+		}
+		SgemmSerial(false, true, n, m, d, scale, q[p*n*d:], d, k[p*m*d:], d, beta, s, m)
+		for r := 0; r < n; r++ {
+			attnSoftmaxRow(s[r*m : (r+1)*m])
+		}
+		SgemmSerial(false, false, n, dv, m, 1, s, m, v[p*m*dv:], dv, 0, o[p*n*dv:], dv)
+	}
+}
+
+func (j *attnJob) backwardHeads(lo, hi int) {
+	n, m, d, dv, scale, q, k, v, probs, do, dq, dk, dvOut, ds := j.n, j.m, j.d, j.dv, j.scale, j.q, j.k, j.v, j.probs, j.do, j.dq, j.dk, j.dvOut, j.ds
+	var scratch []float32 // one dS block, when ds is not kept
+	if ds == nil {
+		sc := getScratch(&scratch32, n*m)
+		defer putScratch(&scratch32, sc)
+		scratch = sc.buf
+	}
+	for p := lo; p < hi; p++ {
+		pp := probs[p*n*m : (p+1)*n*m]
+		g := scratch
+		if ds != nil {
+			g = ds[p*n*m : (p+1)*n*m]
+		}
+		dop := do[p*n*dv:]
+		if dvOut != nil {
+			SgemmSerial(true, false, m, dv, n, 1, pp, m, dop, dv, 1, dvOut[p*m*dv:], dv)
+		}
+		SgemmSerial(false, true, n, m, dv, 1, dop, dv, v[p*m*dv:], dv, 0, g, m)
+		for r := 0; r < n; r++ {
+			pr, gr := pp[r*m:(r+1)*m], g[r*m:(r+1)*m]
+			s := attnDot(gr, pr)
+			for j, pv := range pr {
+				gr[j] = pv * (gr[j] - s)
 			}
 		}
-	})
+		if dq != nil {
+			SgemmSerial(false, false, n, d, m, scale, g, m, k[p*m*d:], d, 1, dq[p*n*d:], d)
+		}
+		if dk != nil {
+			SgemmSerial(true, false, m, d, n, scale, g, m, q[p*n*d:], d, 1, dk[p*m*d:], d)
+		}
+	}
 }
 
 // attnSoftmaxRow replaces row by its softmax: e = exp(x − max), sum,

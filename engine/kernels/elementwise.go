@@ -27,24 +27,72 @@ const elementwiseGrain = 1 << 14
 // elementwiseMap checks that dst and x have the same length and runs body on
 // matching chunks of them, in parallel.
 func elementwiseMap(name string, dst, x []float32, body func(d, x []float32)) {
+	elementwiseMapCheck(name, dst, x)
+	parallelJob(&elementwiseJobs, len(x), elementwiseGrain, &elementwiseJob{dst: dst, x: x, mapBody: body})
+}
+
+// elementwiseMapP is elementwiseMap for a body with scalar parameters p and
+// q, passed to it rather than captured, so that it is not a closure.
+func elementwiseMapP(name string, dst, x []float32, p, q float32, body func(d, x []float32, p, q float32)) {
+	elementwiseMapCheck(name, dst, x)
+	parallelJob(&elementwiseJobs, len(x), elementwiseGrain, &elementwiseJob{dst: dst, x: x, p: p, q: q, mapP: body})
+}
+
+func elementwiseMapCheck(name string, dst, x []float32) {
 	if len(dst) != len(x) {
 		panic(fmt.Sprintf("kernels: %s: dst has %d elements, x %d", name, len(dst), len(x)))
 	}
-	ParallelFor(len(x), elementwiseGrain, func(lo, hi int) { body(dst[lo:hi], x[lo:hi]) })
 }
 
 // elementwiseBack checks that dx, dy and a (the op's input or output) have
 // the same length and runs body on matching chunks of them, in parallel.
 func elementwiseBack(name string, dx, dy, a []float32, body func(dx, dy, a []float32)) {
+	elementwiseBackCheck(name, dx, dy, a)
+	parallelJob(&elementwiseJobs, len(dy), elementwiseGrain, &elementwiseJob{dst: dx, x: dy, a: a, backBody: body})
+}
+
+// elementwiseBackP is elementwiseBack for a body with scalar parameters p
+// and q (see elementwiseMapP).
+func elementwiseBackP(name string, dx, dy, a []float32, p, q float32, body func(dx, dy, a []float32, p, q float32)) {
+	elementwiseBackCheck(name, dx, dy, a)
+	parallelJob(&elementwiseJobs, len(dy), elementwiseGrain, &elementwiseJob{dst: dx, x: dy, a: a, p: p, q: q, backP: body})
+}
+
+func elementwiseBackCheck(name string, dx, dy, a []float32) {
 	if len(dx) != len(dy) || len(a) != len(dy) {
 		panic(fmt.Sprintf("kernels: %s: dx, dy and input have %d, %d and %d elements", name, len(dx), len(dy), len(a)))
 	}
-	ParallelFor(len(dy), elementwiseGrain, func(lo, hi int) { body(dx[lo:hi], dy[lo:hi], a[lo:hi]) })
+}
+
+// elementwiseJob is one elementwise call for parallelJob: exactly one of the
+// bodies is set; a map reads dst and x, a backward dst (dx), x (dy) and a.
+type elementwiseJob struct {
+	dst, x, a []float32
+	p, q      float32
+	mapBody   func(d, x []float32)
+	mapP      func(d, x []float32, p, q float32)
+	backBody  func(dx, dy, a []float32)
+	backP     func(dx, dy, a []float32, p, q float32)
+}
+
+var elementwiseJobs gemmFreeList[elementwiseJob]
+
+func (j *elementwiseJob) run(lo, hi int) {
+	switch {
+	case j.mapBody != nil:
+		j.mapBody(j.dst[lo:hi], j.x[lo:hi])
+	case j.mapP != nil:
+		j.mapP(j.dst[lo:hi], j.x[lo:hi], j.p, j.q)
+	case j.backBody != nil:
+		j.backBody(j.dst[lo:hi], j.x[lo:hi], j.a[lo:hi])
+	default:
+		j.backP(j.dst[lo:hi], j.x[lo:hi], j.a[lo:hi], j.p, j.q)
+	}
 }
 
 // Scale sets dst[i] = x[i] * s.
 func Scale(dst, x []float32, s float32) {
-	elementwiseMap("Scale", dst, x, func(d, x []float32) {
+	elementwiseMapP("Scale", dst, x, s, 0, func(d, x []float32, s, _ float32) {
 		if useAsm {
 			vecScale(d, x, s)
 			return
@@ -57,7 +105,7 @@ func Scale(dst, x []float32, s float32) {
 
 // AddScalar sets dst[i] = x[i] + s.
 func AddScalar(dst, x []float32, s float32) {
-	elementwiseMap("AddScalar", dst, x, func(d, x []float32) {
+	elementwiseMapP("AddScalar", dst, x, s, 0, func(d, x []float32, s, _ float32) {
 		for i, v := range x {
 			d[i] = v + s
 		}
@@ -69,7 +117,7 @@ func AddScalar(dst, x []float32, s float32) {
 //
 // The AVX2+FMA path equals it up to float32 rounding: one FMA per element.
 func AddScaled(dx, dy []float32, s float32) {
-	elementwiseBack("AddScaled", dx, dy, dy, func(dx, dy, _ []float32) {
+	elementwiseBackP("AddScaled", dx, dy, dy, s, 0, func(dx, dy, _ []float32, s, _ float32) {
 		if useAsm {
 			vecAxpy(dx, dy, s)
 			return
@@ -173,8 +221,8 @@ func AbsBackward(dx, dy, x []float32) {
 
 // Pow sets dst[i] = float32(math.Pow(float64(x[i]), float64(p))).
 func Pow(dst, x []float32, p float32) {
-	pp := float64(p)
-	elementwiseMap("Pow", dst, x, func(d, x []float32) {
+	elementwiseMapP("Pow", dst, x, p, 0, func(d, x []float32, p, _ float32) {
+		pp := float64(p)
 		for i, v := range x {
 			d[i] = float32(math.Pow(float64(v), pp))
 		}
@@ -184,8 +232,8 @@ func Pow(dst, x []float32, p float32) {
 // PowBackward sets dx[i] += float32(dy[i] * p * x[i]^(p-1)), the product
 // taken in float64; for p = 0 it adds nothing.
 func PowBackward(dx, dy, x []float32, p float32) {
-	pp := float64(p)
-	elementwiseBack("PowBackward", dx, dy, x, func(dx, dy, x []float32) {
+	elementwiseBackP("PowBackward", dx, dy, x, p, 0, func(dx, dy, x []float32, p, _ float32) {
+		pp := float64(p)
 		if pp == 0 { // x^0 is constant, also at x = 0 (as PyTorch)
 			return
 		}
@@ -198,7 +246,7 @@ func PowBackward(dx, dy, x []float32, p float32) {
 // Clamp sets dst[i] = min(max(x[i], lo), hi) with Go's min and max (hi wins
 // when lo > hi; NaN stays NaN).
 func Clamp(dst, x []float32, lo, hi float32) {
-	elementwiseMap("Clamp", dst, x, func(d, x []float32) {
+	elementwiseMapP("Clamp", dst, x, lo, hi, func(d, x []float32, lo, hi float32) {
 		for i, v := range x {
 			d[i] = min(max(v, lo), hi)
 		}
@@ -208,7 +256,7 @@ func Clamp(dst, x []float32, lo, hi float32) {
 // ClampBackward sets dx[i] += dy[i] where lo <= x[i] <= hi (bounds
 // included).
 func ClampBackward(dx, dy, x []float32, lo, hi float32) {
-	elementwiseBack("ClampBackward", dx, dy, x, func(dx, dy, x []float32) {
+	elementwiseBackP("ClampBackward", dx, dy, x, lo, hi, func(dx, dy, x []float32, lo, hi float32) {
 		for i, g := range dy {
 			if v := x[i]; v >= lo && v <= hi {
 				dx[i] += g

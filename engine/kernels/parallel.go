@@ -178,3 +178,46 @@ func (l *gemmFreeList[T]) put(v *T) {
 	l.free = append(l.free, v)
 	l.mu.Unlock()
 }
+
+// parallelJob is ParallelFor for a job struct whose run method is the loop
+// body, which saves the allocation of a closure per call: ParallelFor's
+// function escapes (the pool's helpers hold it), whereas job is copied
+// into a value from pool, so that a caller's struct literal stays on its
+// stack. The pooled copy is cleared before it goes back, so that it holds
+// no slices of the caller's.
+func parallelJob[T any, P interface {
+	*T
+	gemmTask
+}](pool *gemmFreeList[T], n, grain int, job *T) {
+	j := pool.get()
+	*j = *job
+	parallelRun(n, grain, P(j))
+	var zero T
+	*j = zero
+	pool.put(j)
+}
+
+// scratch is a worker's temporary buffer, kept in a free list across calls
+// (getScratch, putScratch) so that kernels which need per-chunk sums or
+// rows allocate nothing in steady state.
+type scratch[T float32 | float64] struct{ buf []T }
+
+var (
+	scratch32 gemmFreeList[scratch[float32]]
+	scratch64 gemmFreeList[scratch[float64]]
+)
+
+// getScratch returns a buffer of n values from l, zeroed; give it back
+// with putScratch when done.
+func getScratch[T float32 | float64](l *gemmFreeList[scratch[T]], n int) *scratch[T] {
+	s := l.get()
+	if cap(s.buf) < n {
+		s.buf = make([]T, n)
+	}
+	s.buf = s.buf[:n]
+	clear(s.buf)
+	return s
+}
+
+// putScratch gives s back to l.
+func putScratch[T float32 | float64](l *gemmFreeList[scratch[T]], s *scratch[T]) { l.put(s) }
