@@ -234,19 +234,41 @@ const im2colGatherMax = 9 * 49 * 16
 // im2colGather is im2colRows for a geometry that is not shifted (strided,
 // or with fewer output than input columns) on the AVX-512 path, if the
 // tables fit (else it does nothing and returns false): each row of col
-// gathers its plane's values by a per-tap table of flat indices, 16 at a
-// time, under masks clear where the tap falls on padding (gatherMasked16),
-// where im2colRows copies a value at a time.
+// gathers its plane's values by tapIndices' table, 16 at a time, under
+// masks clear where the tap falls on padding (gatherMasked16), where
+// im2colRows copies a value at a time.
 func im2colGather(g Geom2d, x, col []float32, ld, lo, hi int) bool {
-	kk, ohw, hw := g.KH*g.KW, g.OH*g.OW, g.H*g.W
-	nc := (ohw + 15) / 16
-	// A 1×1 window (a strided pointwise convolution) has one row per plane
-	// to pay for the tables (28 KiB cleared per call): it keeps the loop.
-	if !useAVX512 || g.shifted() || kk == 1 || ohw == 0 || hw == 0 || kk*nc*16 > im2colGatherMax || lo >= hi {
-		return false
-	}
 	var masks [im2colGatherMax / 16]uint16
 	var idx [im2colGatherMax]int32
+	nc, ok := g.tapIndices(&masks, &idx)
+	if !ok || lo >= hi {
+		return false
+	}
+	kk, ohw, hw := g.KH*g.KW, g.OH*g.OW, g.H*g.W
+	t, ci := lo%kk, lo/kk
+	for r := lo; r < hi; r++ {
+		dst := col[r*ld : r*ld+ohw]
+		gatherMasked16(&dst[0], &x[ci*hw], &idx[t*nc*16], &masks[t*nc], ohw)
+		if t++; t == kk {
+			t, ci = 0, ci+1
+		}
+	}
+	return true
+}
+
+// tapIndices fills, for a geometry that is not shifted, on the AVX-512
+// path, each tap's table of flat plane indices (ceil(OH·OW/16)·16 per tap)
+// and masks (bit set where output p reads inside the plane), and returns
+// the masks per tap; ok is false (and nothing is filled) where the
+// gathering paths do not apply. A 1×1 window (a strided pointwise
+// convolution) has one row per plane to pay for the tables (28 KiB
+// cleared per call): it keeps the loops.
+func (g Geom2d) tapIndices(masks *[im2colGatherMax / 16]uint16, idx *[im2colGatherMax]int32) (nc int, ok bool) {
+	kk, ohw, hw := g.KH*g.KW, g.OH*g.OW, g.H*g.W
+	nc = (ohw + 15) / 16
+	if !useAVX512 || g.shifted() || kk == 1 || ohw == 0 || hw == 0 || kk*nc*16 > len(idx) {
+		return 0, false
+	}
 	for ky := 0; ky < g.KH; ky++ {
 		for kx := 0; kx < g.KW; kx++ {
 			t := ky*g.KW + kx
@@ -254,23 +276,37 @@ func im2colGather(g Geom2d, x, col []float32, ld, lo, hi int) bool {
 			m, ix := masks[t*nc:(t+1)*nc], idx[t*nc*16:(t+1)*nc*16]
 			for oy := 0; oy < g.OH; oy++ {
 				iy := oy*g.StrideH - g.PadT + ky*g.DilH
-				if iy < 0 || iy >= g.H {
+				if iy < 0 || iy >= g.H || xlo == xhi {
 					continue
 				}
+				setBits(m, oy*g.OW+xlo, oy*g.OW+xhi)
 				for ox := xlo; ox < xhi; ox++ {
-					p := oy*g.OW + ox
-					m[p>>4] |= 1 << (p & 15)
-					ix[p] = int32(iy*g.W + ox*g.StrideW - g.PadL + kx*g.DilW)
+					ix[oy*g.OW+ox] = int32(iy*g.W + ox*g.StrideW - g.PadL + kx*g.DilW)
 				}
 			}
 		}
 	}
-	t, ci := lo%kk, lo/kk
-	for r := lo; r < hi; r++ {
-		dst := col[r*ld : r*ld+ohw]
-		gatherMasked16(&dst[0], &x[ci*hw], &idx[t*nc*16], &masks[t*nc], ohw)
-		if t++; t == kk {
-			t, ci = 0, ci+1
+	return nc, true
+}
+
+// col2imScatter is col2imPlanes of the planes [lo, hi) for a geometry that
+// is not shifted, on the AVX-512 path, if the tables fit (else it does
+// nothing and returns false): each tap's row of col is added onto its
+// plane positions 16 at a time by tapIndices' table (scatterAddMasked16),
+// taps in im2col's order, each value added once as col2imPlanes does, so
+// the bits are the same.
+func col2imScatter(g Geom2d, col []float32, ld int, x []float32, lo, hi int) bool {
+	var masks [im2colGatherMax / 16]uint16
+	var idx [im2colGatherMax]int32
+	nc, ok := g.tapIndices(&masks, &idx)
+	if !ok {
+		return false
+	}
+	kk, ohw, hw := g.KH*g.KW, g.OH*g.OW, g.H*g.W
+	for ci := lo; ci < hi; ci++ {
+		for t := 0; t < kk; t++ {
+			src := col[(ci*kk+t)*ld : (ci*kk+t)*ld+ohw]
+			scatterAddMasked16(&x[ci*hw], &idx[t*nc*16], &src[0], &masks[t*nc], ohw)
 		}
 	}
 	return true
@@ -369,7 +405,7 @@ func Col2im(g Geom2d, c int, col, x []float32) {
 // (scratch the caller owns) to fold a shifted plane in one pass.
 func col2imPlanes(g Geom2d, col []float32, ld int, x []float32, lo, hi int, clobber bool) {
 	ohw, hw := g.OH*g.OW, g.H*g.W
-	if col2imMasked(g, col, ld, x, lo, hi) {
+	if col2imMasked(g, col, ld, x, lo, hi) || col2imScatter(g, col, ld, x, lo, hi) {
 		return
 	}
 	for ci := lo; ci < hi; ci++ {

@@ -26,3 +26,12 @@ func maskedAdd16(dst *float32, off int, src *float32, masks *uint16, n int)
 //
 //go:noescape
 func gatherMasked16(dst, src *float32, idx *int32, masks *uint16, n int)
+
+// scatterAddMasked16 adds src[i] to dst[idx[i]] where bit i%16 of
+// masks[i/16] is set, for i < n, with AVX-512 gathers and scatters (nothing
+// is read or written where the bit is clear). The indices of a group of 16
+// set bits must be distinct. idx holds ceil(n/16)·16 indices and masks
+// ceil(n/16). Only call it when useAVX512.
+//
+//go:noescape
+func scatterAddMasked16(dst *float32, idx *int32, src *float32, masks *uint16, n int)

@@ -103,3 +103,32 @@ gtail:
 gdone:
 	VZEROUPPER
 	RET
+
+// func scatterAddMasked16(dst *float32, idx *int32, src *float32, masks *uint16, n int)
+TEXT ·scatterAddMasked16(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ idx+8(FP), R8
+	MOVQ src+16(FP), SI
+	MOVQ masks+24(FP), BX
+	MOVQ n+32(FP), CX
+
+sloop:
+	TESTQ CX, CX
+	JLE sdone
+	KMOVW (BX), K1
+	KMOVW (BX), K2
+	VMOVDQU32 (R8), Z1
+	VPXORD Z0, Z0, Z0
+	VGATHERDPS (DI)(Z1*4), K1, Z0
+	VMOVUPS.Z (SI), K2, Z2
+	VADDPS Z2, Z0, Z0
+	VSCATTERDPS Z0, K2, (DI)(Z1*4)
+	ADDQ $64, R8
+	ADDQ $64, SI
+	ADDQ $2, BX
+	SUBQ $16, CX
+	JMP sloop
+
+sdone:
+	VZEROUPPER
+	RET

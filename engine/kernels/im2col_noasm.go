@@ -16,3 +16,8 @@ func maskedAdd16(dst *float32, off int, src *float32, masks *uint16, n int) {
 func gatherMasked16(dst, src *float32, idx *int32, masks *uint16, n int) {
 	panic("kernels: gatherMasked16 without assembly")
 }
+
+// scatterAddMasked16 exists only in assembly; useAVX512 is false here.
+func scatterAddMasked16(dst *float32, idx *int32, src *float32, masks *uint16, n int) {
+	panic("kernels: scatterAddMasked16 without assembly")
+}
