@@ -122,7 +122,7 @@ func Im2col(g Geom2d, c int, x, col []float32) {
 // start at col[r·ld]; the rest of each row is left alone).
 func im2colRows(g Geom2d, x, col []float32, ld, lo, hi int) {
 	ohw, hw := g.OH*g.OW, g.H*g.W
-	if im2colMasked(g, x, col, ld, lo, hi) || im2colGather(g, x, col, ld, lo, hi) {
+	if im2colTaps(g, x, col, ld, lo, hi) {
 		return
 	}
 	// The column range of each tap column, computed once (not per row).
@@ -196,183 +196,6 @@ func im2colRows(g Geom2d, x, col []float32, ld, lo, hi int) {
 	}
 }
 
-// im2colMaskedMax caps the uint16 masks of im2colMasked's table (KH·KW taps
-// of ceil(OH·OW/16) each, on the stack): 3×3 taps up to 60×60 planes.
-const im2colMaskedMax = 2048
-
-// im2colMasked is im2colRows for a shifted geometry on the AVX-512 path, if
-// it applies (else it does nothing and returns false): row r of tap t is
-// the plane shifted by the tap's flat offset, read through a 16-bit mask
-// per 16 outputs that is clear where the tap falls on padding
-// (maskedCopy16). The masks (tapMasks) are made once per call, so a row
-// costs one masked load and store per 16 values and no bookkeeping, where
-// the copy-and-fix-up of im2colRows spends more on each small plane's row
-// than on its values (27% of a 4×4-plane convolution's forward time).
-func im2colMasked(g Geom2d, x, col []float32, ld, lo, hi int) bool {
-	var masks [im2colMaskedMax]uint16
-	var shift [64]int
-	nc, ok := g.tapMasks(&masks, &shift)
-	if !ok || lo >= hi {
-		return false
-	}
-	kk, ohw, hw := g.KH*g.KW, g.OH*g.OW, g.H*g.W
-	t, ci := lo%kk, lo/kk
-	for r := lo; r < hi; r++ {
-		dst := col[r*ld : r*ld+ohw]
-		maskedCopy16(&dst[0], &x[ci*hw], shift[t], &masks[t*nc], ohw)
-		if t++; t == kk {
-			t, ci = 0, ci+1
-		}
-	}
-	return true
-}
-
-// im2colGatherMax caps the indices of im2colGather's table (KH·KW taps of
-// ceil(OH·OW/16)·16 each, on the stack): 3×3 taps up to 28×28 outputs.
-const im2colGatherMax = 9 * 49 * 16
-
-// im2colGather is im2colRows for a geometry that is not shifted (strided,
-// or with fewer output than input columns) on the AVX-512 path, if the
-// tables fit (else it does nothing and returns false): each row of col
-// gathers its plane's values by tapIndices' table, 16 at a time, under
-// masks clear where the tap falls on padding (gatherMasked16), where
-// im2colRows copies a value at a time.
-func im2colGather(g Geom2d, x, col []float32, ld, lo, hi int) bool {
-	var masks [im2colGatherMax / 16]uint16
-	var idx [im2colGatherMax]int32
-	nc, ok := g.tapIndices(&masks, &idx)
-	if !ok || lo >= hi {
-		return false
-	}
-	kk, ohw, hw := g.KH*g.KW, g.OH*g.OW, g.H*g.W
-	t, ci := lo%kk, lo/kk
-	for r := lo; r < hi; r++ {
-		dst := col[r*ld : r*ld+ohw]
-		gatherMasked16(&dst[0], &x[ci*hw], &idx[t*nc*16], &masks[t*nc], ohw)
-		if t++; t == kk {
-			t, ci = 0, ci+1
-		}
-	}
-	return true
-}
-
-// tapIndices fills, for a geometry that is not shifted, on the AVX-512
-// path, each tap's table of flat plane indices (ceil(OH·OW/16)·16 per tap)
-// and masks (bit set where output p reads inside the plane), and returns
-// the masks per tap; ok is false (and nothing is filled) where the
-// gathering paths do not apply. A 1×1 window (a strided pointwise
-// convolution) has one row per plane to pay for the tables (28 KiB
-// cleared per call): it keeps the loops.
-func (g Geom2d) tapIndices(masks *[im2colGatherMax / 16]uint16, idx *[im2colGatherMax]int32) (nc int, ok bool) {
-	kk, ohw, hw := g.KH*g.KW, g.OH*g.OW, g.H*g.W
-	nc = (ohw + 15) / 16
-	if !useAVX512 || g.shifted() || kk == 1 || ohw == 0 || hw == 0 || kk*nc*16 > len(idx) {
-		return 0, false
-	}
-	for ky := 0; ky < g.KH; ky++ {
-		for kx := 0; kx < g.KW; kx++ {
-			t := ky*g.KW + kx
-			xlo, xhi := g.oxRange(kx)
-			m, ix := masks[t*nc:(t+1)*nc], idx[t*nc*16:(t+1)*nc*16]
-			for oy := 0; oy < g.OH; oy++ {
-				iy := oy*g.StrideH - g.PadT + ky*g.DilH
-				if iy < 0 || iy >= g.H || xlo == xhi {
-					continue
-				}
-				setBits(m, oy*g.OW+xlo, oy*g.OW+xhi)
-				for ox := xlo; ox < xhi; ox++ {
-					ix[oy*g.OW+ox] = int32(iy*g.W + ox*g.StrideW - g.PadL + kx*g.DilW)
-				}
-			}
-		}
-	}
-	return nc, true
-}
-
-// col2imScatter is col2imPlanes of the planes [lo, hi) for a geometry that
-// is not shifted, on the AVX-512 path, if the tables fit (else it does
-// nothing and returns false): each tap's row of col is added onto its
-// plane positions 16 at a time by tapIndices' table (scatterAddMasked16),
-// taps in im2col's order, each value added once as col2imPlanes does, so
-// the bits are the same.
-func col2imScatter(g Geom2d, col []float32, ld int, x []float32, lo, hi int) bool {
-	var masks [im2colGatherMax / 16]uint16
-	var idx [im2colGatherMax]int32
-	nc, ok := g.tapIndices(&masks, &idx)
-	if !ok {
-		return false
-	}
-	kk, ohw, hw := g.KH*g.KW, g.OH*g.OW, g.H*g.W
-	for ci := lo; ci < hi; ci++ {
-		for t := 0; t < kk; t++ {
-			src := col[(ci*kk+t)*ld : (ci*kk+t)*ld+ohw]
-			scatterAddMasked16(&x[ci*hw], &idx[t*nc*16], &src[0], &masks[t*nc], ohw)
-		}
-	}
-	return true
-}
-
-// tapMasks fills, for a shifted geometry on the AVX-512 path, each tap's
-// flat shift and its masks (ceil(OH·OW/16) per tap, bit p%16 of mask p/16
-// set where output p reads inside the plane), and returns the masks per
-// tap; ok is false (and nothing is filled) where the masked paths do not
-// apply.
-func (g Geom2d) tapMasks(masks *[im2colMaskedMax]uint16, shift *[64]int) (nc int, ok bool) {
-	kk, ohw, hw := g.KH*g.KW, g.OH*g.OW, g.H*g.W
-	nc = (ohw + 15) / 16
-	if !useAVX512 || !g.shifted() || ohw == 0 || hw == 0 || kk > len(shift) || kk*nc > len(masks) {
-		return 0, false
-	}
-	for ky := 0; ky < g.KH; ky++ {
-		for kx := 0; kx < g.KW; kx++ {
-			t := ky*g.KW + kx
-			xlo, xhi := g.oxRange(kx)
-			oyLo, oyHi, d := g.shiftRows(ky, kx*g.DilW-g.PadL)
-			shift[t] = d
-			m := masks[t*nc : (t+1)*nc]
-			for oy := oyLo; oy < oyHi; oy++ {
-				setBits(m, oy*g.OW+xlo, oy*g.OW+xhi)
-			}
-		}
-	}
-	return nc, true
-}
-
-// setBits sets bits [a, b) of m (bit p is bit p%16 of m[p/16]), a word at
-// a time.
-func setBits(m []uint16, a, b int) {
-	for a < b {
-		w, lo := a>>4, a&15
-		hi := min(16, b-a+lo)
-		m[w] |= uint16((1<<hi - 1) &^ (1<<lo - 1))
-		a += hi - lo
-	}
-}
-
-// col2imMasked is col2imPlanes of the planes [lo, hi) for a shifted
-// geometry on the AVX-512 path, if it applies (else it does nothing and
-// returns false): each tap adds its row of col onto the plane shifted by
-// the tap's flat offset, through the masks of tapMasks (maskedAdd16), taps
-// in im2col's order. Values on padding are neither read nor added, so the
-// bits equal col2imPlanes without clobber.
-func col2imMasked(g Geom2d, col []float32, ld int, x []float32, lo, hi int) bool {
-	var masks [im2colMaskedMax]uint16
-	var shift [64]int
-	nc, ok := g.tapMasks(&masks, &shift)
-	if !ok {
-		return false
-	}
-	kk, ohw, hw := g.KH*g.KW, g.OH*g.OW, g.H*g.W
-	for ci := lo; ci < hi; ci++ {
-		for t := 0; t < kk; t++ {
-			r := ci*kk + t
-			src := col[r*ld : r*ld+ohw]
-			maskedAdd16(&x[ci*hw], shift[t], &src[0], &masks[t*nc], ohw)
-		}
-	}
-	return true
-}
-
 // Col2im folds columns col [c·KH·KW, OH·OW] back onto c planes x [c, H, W]:
 // it adds (never overwrites) the adjoint of Im2col, dropping padding taps,
 // and equals:
@@ -405,7 +228,7 @@ func Col2im(g Geom2d, c int, col, x []float32) {
 // (scratch the caller owns) to fold a shifted plane in one pass.
 func col2imPlanes(g Geom2d, col []float32, ld int, x []float32, lo, hi int, clobber bool) {
 	ohw, hw := g.OH*g.OW, g.H*g.W
-	if col2imMasked(g, col, ld, x, lo, hi) || col2imScatter(g, col, ld, x, lo, hi) {
+	if col2imTaps(g, col, ld, x, lo, hi) {
 		return
 	}
 	for ci := lo; ci < hi; ci++ {
