@@ -22,9 +22,15 @@ var (
 var useAsm = asmBuilt && hasAVX2 && hasFMA
 
 // useAVX512 selects, where useAsm holds and the CPU has AVX-512F, the 6×32
-// AVX-512 SGEMM micro-kernel for every tile (same bits as the 6×16 AVX2
-// one). Tests flip it with setAVX512.
+// AVX-512 SGEMM micro-kernel (same bits as the 6×16 AVX2 one) and the
+// AVX-512 im2col, col2im and GELU kernels (see avx512). Tests flip it with
+// setAVX512.
 var useAVX512 = asmBuilt && hasAVX2 && hasFMA && hasAVX512
+
+// avx512 reports whether the AVX-512 kernels run: useAVX512 where useAsm
+// holds too, so that turning the assembly off (setAsm, ForceGeneric) turns
+// them off as well.
+func avx512() bool { return useAsm && useAVX512 }
 
 // setAVX512 sets useAVX512 (only to true where it can run) and returns a
 // function that restores the previous value. For tests and benchmarks.
@@ -54,7 +60,7 @@ func Path() string {
 	if useAsm {
 		path = "avx2+fma"
 		if useAVX512 {
-			path += ", avx512 sgemm"
+			path += ", avx512 (sgemm, im2col, gelu)"
 		}
 	}
 	return fmt.Sprintf("%s (GOARCH=%s, avx2=%v, fma=%v, avx512f=%v, asm built=%v)", path, runtime.GOARCH, hasAVX2, hasFMA, hasAVX512, asmBuilt)

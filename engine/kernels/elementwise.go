@@ -513,6 +513,10 @@ func GELU(dst, x []float32) { elementwiseMap("GELU", dst, x, geluRows) }
 
 // geluRows is GELU on the calling goroutine.
 func geluRows(d, x []float32) {
+	if avx512() {
+		vecGELU512(d, x) // the same bits as vecGELU
+		return
+	}
 	if useAsm {
 		vecGELU(d, x)
 		return

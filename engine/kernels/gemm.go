@@ -395,7 +395,7 @@ func (j *gemmJob) block(i0, i1, j0, j1 int) {
 					if ic == i0 {
 						pf = j.packB(pc, kc, jc, nc, jr, bp)
 					}
-					if useAVX512 && jr%(2*gemmNR) == 0 && nc-jr > gemmNR {
+					if avx512() && jr%(2*gemmNR) == 0 && nc-jr > gemmNR {
 						// Two micro-panels: the 6×32 AVX-512 kernel, masked
 						// to the ncol columns that exist. (A last single
 						// micro-panel takes the 6×16 kernel below: the 6×32

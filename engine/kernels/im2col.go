@@ -38,7 +38,7 @@ var tapTables struct {
 func (g Geom2d) taps() *tapTable {
 	kk, ohw, hw := g.KH*g.KW, g.OH*g.OW, g.H*g.W
 	nc := (ohw + 15) / 16
-	if !useAVX512 || ohw == 0 || hw == 0 || (kk == 1 && !g.shifted()) || kk*nc*16 > tapTableMaxIdx {
+	if !avx512() || ohw == 0 || hw == 0 || (kk == 1 && !g.shifted()) || kk*nc*16 > tapTableMaxIdx {
 		return nil
 	}
 	tapTables.RLock()

@@ -1221,3 +1221,121 @@ loop1:
 done:
 	VZEROUPPER
 	RET
+
+// The AVX-512 GELU: GELU_BODY's instructions on 16 lanes, each lane the
+// same operations in the same order (so the same bits as vecGELU), with
+// the constants broadcast from the tables above, VPANDD/VPXORD for the
+// bitwise ops (AVX-512F has no VANDPS on Z registers), VRNDSCALEPS $0 for
+// VROUNDPS $0 (both round to nearest even), and mask registers for the
+// blends: K1 = |z| < 1, K2 = sign bit of x. K7 holds the tail mask.
+
+// EXP512 is EXP2 followed by EXP's product, on Z registers.
+#define EXP512(X, T1, T2, T3) \
+	VBROADCASTSS vecExpHi<>(SB), T1; \
+	VMINPS X, T1, X; \
+	VBROADCASTSS vecExpLo<>(SB), T1; \
+	VMAXPS X, T1, X; \
+	VMULPS.BCST vecLog2e<>(SB), X, T1; \
+	VRNDSCALEPS $0, T1, T1; \
+	VFNMADD231PS.BCST vecLn2Hi<>(SB), T1, X; \
+	VFNMADD231PS.BCST vecLn2Lo<>(SB), T1, X; \
+	VBROADCASTSS vecExpP0<>(SB), T2; \
+	VFMADD213PS.BCST vecExpP1<>(SB), X, T2; \
+	VFMADD213PS.BCST vecExpP2<>(SB), X, T2; \
+	VFMADD213PS.BCST vecExpP3<>(SB), X, T2; \
+	VFMADD213PS.BCST vecExpP4<>(SB), X, T2; \
+	VFMADD213PS.BCST vecExpP5<>(SB), X, T2; \
+	VMULPS X, X, T3; \
+	VFMADD213PS X, T3, T2; \
+	VADDPS.BCST vecOne<>(SB), T2, T2; \
+	VCVTPS2DQ T1, T1; \
+	VPSRAD $1, T1, T3; \
+	VPSUBD T3, T1, T1; \
+	VPADDD.BCST vecI127<>(SB), T3, T3; \
+	VPADDD.BCST vecI127<>(SB), T1, T1; \
+	VPSLLD $23, T3, T3; \
+	VPSLLD $23, T1, T1; \
+	VMULPS T3, T2, T2; \
+	VMULPS T1, T2, X
+
+// GELU512_BODY is GELU_BODY (with GELUPARTS, ERFPOLY, ERFSQ and ERFTAIL
+// inlined) on Z0.
+#define GELU512_BODY \
+	VMOVUPS Z0, Z10; \
+	VMULPS.BCST vecInvSqrt2<>(SB), Z10, Z0; \
+	VPANDD.BCST vecAbsMask<>(SB), Z0, Z5; \
+	VMULPS Z0, Z0, Z1; \
+	VBROADCASTSS vecErfA6<>(SB), Z6; \
+	VFMADD213PS.BCST vecErfA5<>(SB), Z1, Z6; \
+	VFMADD213PS.BCST vecErfA4<>(SB), Z1, Z6; \
+	VFMADD213PS.BCST vecErfA3<>(SB), Z1, Z6; \
+	VFMADD213PS.BCST vecErfA2<>(SB), Z1, Z6; \
+	VFMADD213PS.BCST vecErfA1<>(SB), Z1, Z6; \
+	VFMADD213PS.BCST vecErfA0<>(SB), Z1, Z6; \
+	VFMADD213PS Z0, Z0, Z6; \
+	VPANDD.BCST vecAbsMask<>(SB), Z10, Z9; \
+	VMINPS.BCST vecGeluXMax<>(SB), Z9, Z9; \
+	VMULPS Z9, Z9, Z8; \
+	VMOVUPS Z8, Z4; \
+	VFMSUB231PS Z9, Z9, Z4; \
+	VMULPS.BCST vecHalf<>(SB), Z8, Z8; \
+	VMULPS.BCST vecHalf<>(SB), Z4, Z4; \
+	VBROADCASTSS vecErfcMax<>(SB), Z9; \
+	VMINPS Z5, Z9, Z9; \
+	VPXORD.BCST vecSignMask<>(SB), Z8, Z8; \
+	EXP512(Z8, Z1, Z2, Z3); \
+	VFNMADD231PS Z4, Z8, Z8; \
+	VBROADCASTSS vecOne<>(SB), Z1; \
+	VDIVPS Z9, Z1, Z1; \
+	VBROADCASTSS vecErfB10<>(SB), Z7; \
+	VFMADD213PS.BCST vecErfB9<>(SB), Z1, Z7; \
+	VFMADD213PS.BCST vecErfB8<>(SB), Z1, Z7; \
+	VFMADD213PS.BCST vecErfB7<>(SB), Z1, Z7; \
+	VFMADD213PS.BCST vecErfB6<>(SB), Z1, Z7; \
+	VFMADD213PS.BCST vecErfB5<>(SB), Z1, Z7; \
+	VFMADD213PS.BCST vecErfB4<>(SB), Z1, Z7; \
+	VFMADD213PS.BCST vecErfB3<>(SB), Z1, Z7; \
+	VFMADD213PS.BCST vecErfB2<>(SB), Z1, Z7; \
+	VFMADD213PS.BCST vecErfB1<>(SB), Z1, Z7; \
+	VFMADD213PS.BCST vecErfB0<>(SB), Z1, Z7; \
+	VMULPS Z1, Z7, Z7; \
+	VMULPS Z8, Z7, Z7; \
+	VCMPPS.BCST $1, vecOne<>(SB), Z5, K1; \
+	VMULPS.BCST vecHalf<>(SB), Z10, Z11; \
+	VFMADD213PS Z11, Z11, Z6; \
+	VMULPS.BCST vecHalf<>(SB), Z7, Z7; \
+	VBROADCASTSS vecOne<>(SB), Z1; \
+	VSUBPS Z7, Z1, Z1; \
+	VPTESTMD.BCST vecSignMask<>(SB), Z10, K2; \
+	VBLENDMPS Z7, Z1, K2, Z1; \
+	VMULPS Z10, Z1, Z1; \
+	VBLENDMPS Z6, Z1, K1, Z0
+
+// func vecGELU512(dst, x []float32)
+TEXT ·vecGELU512(SB), NOSPLIT, $0-48
+	MOVQ dst_base+0(FP), DI
+	MOVQ x_base+24(FP), SI
+	MOVQ x_len+32(FP), CX
+loop512:
+	CMPQ CX, $16
+	JLT tail512
+	VMOVUPS (SI), Z0
+	GELU512_BODY
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP loop512
+tail512:
+	TESTQ CX, CX
+	JEQ done512
+	MOVL $1, DX
+	SHLL CX, DX
+	DECL DX
+	KMOVW DX, K7
+	VMOVUPS.Z (SI), K7, Z0
+	GELU512_BODY
+	VMOVUPS Z0, K7, (DI)
+done512:
+	VZEROUPPER
+	RET
