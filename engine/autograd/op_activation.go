@@ -17,7 +17,7 @@ import (
 // ReLU returns max(x, 0) elementwise, as F.relu. The gradient is 0 at x = 0,
 // as PyTorch's.
 func (t *Tape) ReLU(x *Var) *Var {
-	return t.elementwiseUnary("ReLU", x, kernels.ReLU, func(dx, dy, _, y []float32) { kernels.ReLUBackward(dx, dy, y) })
+	return t.elementwiseUnary("ReLU", x, kernels.ReLU, func(dx, dy, _, y []float32, _, _ float32) { kernels.ReLUBackward(dx, dy, y) })
 }
 
 // ReLU6 returns min(max(x, 0), 6) elementwise, as F.relu6. The gradient is 1
@@ -25,22 +25,22 @@ func (t *Tape) ReLU(x *Var) *Var {
 // computes relu6 as hardtanh(x, 0, 6); Clamp instead passes the gradient at
 // its bounds).
 func (t *Tape) ReLU6(x *Var) *Var {
-	return t.elementwiseUnary("ReLU6", x, kernels.ReLU6, func(dx, dy, x, _ []float32) { kernels.ReLU6Backward(dx, dy, x) })
+	return t.elementwiseUnary("ReLU6", x, kernels.ReLU6, func(dx, dy, x, _ []float32, _, _ float32) { kernels.ReLU6Backward(dx, dy, x) })
 }
 
 // Sigmoid returns 1/(1+e^-x) elementwise, as torch.sigmoid.
 func (t *Tape) Sigmoid(x *Var) *Var {
-	return t.elementwiseUnary("Sigmoid", x, kernels.Sigmoid, func(dx, dy, _, y []float32) { kernels.SigmoidBackward(dx, dy, y) })
+	return t.elementwiseUnary("Sigmoid", x, kernels.Sigmoid, func(dx, dy, _, y []float32, _, _ float32) { kernels.SigmoidBackward(dx, dy, y) })
 }
 
 // Tanh returns tanh(x) elementwise, as torch.tanh.
 func (t *Tape) Tanh(x *Var) *Var {
-	return t.elementwiseUnary("Tanh", x, kernels.Tanh, func(dx, dy, _, y []float32) { kernels.TanhBackward(dx, dy, y) })
+	return t.elementwiseUnary("Tanh", x, kernels.Tanh, func(dx, dy, _, y []float32, _, _ float32) { kernels.TanhBackward(dx, dy, y) })
 }
 
 // SiLU returns x·sigmoid(x) elementwise (swish), as F.silu.
 func (t *Tape) SiLU(x *Var) *Var {
-	return t.elementwiseUnary("SiLU", x, kernels.SiLU, func(dx, dy, x, _ []float32) { kernels.SiLUBackward(dx, dy, x) })
+	return t.elementwiseUnary("SiLU", x, kernels.SiLU, func(dx, dy, x, _ []float32, _, _ float32) { kernels.SiLUBackward(dx, dy, x) })
 }
 
 // HardSwish returns x·relu6(x+3)/6 elementwise (h-swish of MobileNetV3), as
@@ -48,26 +48,26 @@ func (t *Tape) SiLU(x *Var) *Var {
 // x/3 + 1/2 for -3 <= x <= 3 (so -1/2 at x = -3, where the function itself
 // has slopes 0 and -1/2, and 3/2 at x = 3, slopes 3/2 and 1), and 1 for x > 3.
 func (t *Tape) HardSwish(x *Var) *Var {
-	return t.elementwiseUnary("HardSwish", x, kernels.HardSwish, func(dx, dy, x, _ []float32) { kernels.HardSwishBackward(dx, dy, x) })
+	return t.elementwiseUnary("HardSwish", x, kernels.HardSwish, func(dx, dy, x, _ []float32, _, _ float32) { kernels.HardSwishBackward(dx, dy, x) })
 }
 
 // HardSigmoid returns relu6(x+3)/6 elementwise (h-sigmoid of MobileNetV3), as
 // F.hardsigmoid. The gradient is 1/6 for -3 < x < 3 and 0 elsewhere, kinks
 // included, as PyTorch's.
 func (t *Tape) HardSigmoid(x *Var) *Var {
-	return t.elementwiseUnary("HardSigmoid", x, kernels.HardSigmoid, func(dx, dy, x, _ []float32) { kernels.HardSigmoidBackward(dx, dy, x) })
+	return t.elementwiseUnary("HardSigmoid", x, kernels.HardSigmoid, func(dx, dy, x, _ []float32, _, _ float32) { kernels.HardSigmoidBackward(dx, dy, x) })
 }
 
 // GELU returns x·Φ(x) = x·(1 + erf(x/√2))/2 elementwise, the exact GELU of
 // F.gelu (approximate='none').
 func (t *Tape) GELU(x *Var) *Var {
-	return t.elementwiseUnary("GELU", x, kernels.GELU, func(dx, dy, x, _ []float32) { kernels.GELUBackward(dx, dy, x) })
+	return t.elementwiseUnary("GELU", x, kernels.GELU, func(dx, dy, x, _ []float32, _, _ float32) { kernels.GELUBackward(dx, dy, x) })
 }
 
 // GELUTanh returns x/2·(1 + tanh(√(2/π)·(x + 0.044715·x³))) elementwise, as
 // F.gelu(x, approximate='tanh').
 func (t *Tape) GELUTanh(x *Var) *Var {
-	return t.elementwiseUnary("GELUTanh", x, kernels.GELUTanh, func(dx, dy, x, _ []float32) { kernels.GELUTanhBackward(dx, dy, x) })
+	return t.elementwiseUnary("GELUTanh", x, kernels.GELUTanh, func(dx, dy, x, _ []float32, _, _ float32) { kernels.GELUTanhBackward(dx, dy, x) })
 }
 
 // elementwiseRefTanh is tanh written as 1 - 2/(e^{2x}+1), independently of

@@ -41,15 +41,18 @@ func (t *Tape) Attention(q, k, v *Var, scale float32, bias *Var) *Var {
 		if b, ok := tensor.BroadcastShapes(lead, bs[:len(bs)-2]); !ok || !tensor.SameShape(b, lead) {
 			panicf("Attention: bias %v does not broadcast to the batch dimensions %v of q %v", bs, lead, qs)
 		}
-		biasOff = make([]int, batch)
+		biasOff = t.ints(batch)
 		broadcastEach(lead, lead, bs[:len(bs)-2], func(o, _, ib int) { biasOff[o] = ib * n * m })
 	}
-	out := t.newOutRaw(append(append([]int{}, lead...), n, dv), q, k, v, bias)
+	shape := t.ints(r)
+	copy(shape, lead)
+	shape[r-2], shape[r-1] = n, dv
+	out := t.newOutRaw(shape, q, k, v, bias)
 	t.addMACs(batch * n * m * (d + dv))
 	if isMeta(out) {
 		return out
 	}
-	recording := t != nil && t.record && (q.requiresGrad || k.requiresGrad || v.requiresGrad || (bias != nil && bias.requiresGrad))
+	recording := t.wants(out, q, k, v, bias)
 	var probs []float32
 	if recording {
 		probs = t.alloc(batch * n * m)
@@ -62,33 +65,50 @@ func (t *Tape) Attention(q, k, v *Var, scale float32, bias *Var) *Var {
 	if !recording {
 		return out
 	}
-	t.push("Attention", out, func(g []float32) {
-		var dq, dk, dvg, ds []float32
-		if q.requiresGrad {
-			dq = q.grad()
-		}
-		if k.requiresGrad {
-			dk = k.grad()
-		}
-		if v.requiresGrad {
-			dvg = v.grad()
-		}
-		if bias != nil && bias.requiresGrad {
-			ds = t.alloc(batch * n * m)
-		}
-		kernels.AttentionBackward(batch, n, m, d, dv, scale, q.Value.Data, k.Value.Data, v.Value.Data, probs, g, dq, dk, dvg, ds)
-		if ds != nil {
-			// Heads that share a bias block add into it in head order.
-			gb := bias.grad()
-			for p := 0; p < batch; p++ {
-				blk := gb[biasOff[p] : biasOff[p]+n*m]
-				for i, x := range ds[p*n*m : (p+1)*n*m] {
-					blk[i] += x
-				}
+	nd := t.arena.nodes.attention.get()
+	*nd = attentionNode{t: t, q: q, k: k, v: v, bias: bias, scale: scale, batch: batch, n: n, m: m, d: d, dv: dv,
+		biasOff: biasOff, probs: probs}
+	t.pushNode("Attention", out, nd)
+	return out
+}
+
+// attentionNode is the backward of Attention.
+type attentionNode struct {
+	t                  *Tape // where scratch comes from
+	q, k, v, bias      *Var
+	scale              float32
+	batch, n, m, d, dv int
+	biasOff            []int
+	probs              []float32
+}
+
+func (nd *attentionNode) backward(g []float32) {
+	t, q, k, v, bias, scale, probs, biasOff := nd.t, nd.q, nd.k, nd.v, nd.bias, nd.scale, nd.probs, nd.biasOff
+	batch, n, m, d, dv := nd.batch, nd.n, nd.m, nd.d, nd.dv
+	var dq, dk, dvg, ds []float32
+	if q.requiresGrad {
+		dq = q.grad()
+	}
+	if k.requiresGrad {
+		dk = k.grad()
+	}
+	if v.requiresGrad {
+		dvg = v.grad()
+	}
+	if bias != nil && bias.requiresGrad {
+		ds = t.alloc(batch * n * m)
+	}
+	kernels.AttentionBackward(batch, n, m, d, dv, scale, q.Value.Data, k.Value.Data, v.Value.Data, probs, g, dq, dk, dvg, ds)
+	if ds != nil {
+		// Heads that share a bias block add into it in head order.
+		gb := bias.grad()
+		for p := 0; p < batch; p++ {
+			blk := gb[biasOff[p] : biasOff[p]+n*m]
+			for i, x := range ds[p*n*m : (p+1)*n*m] {
+				blk[i] += x
 			}
 		}
-	}, q, k, v, bias)
-	return out
+	}
 }
 
 // refAttention is the naive reference for Attention: for each head and

@@ -54,55 +54,90 @@ func (op binOp) partials(x, y float32) (float32, float32) {
 }
 
 func (t *Tape) binary(name string, op binOp, a, b *Var) *Var {
-	shape, ok := tensor.BroadcastShapes(a.Value.Shape, b.Value.Shape)
-	if !ok {
-		panicf("%s: shapes %v and %v do not broadcast", name, a.Value.Shape, b.Value.Shape)
+	as, bs := a.Value.Shape, b.Value.Shape
+	shape := t.ints(max(len(as), len(bs)))
+	if !tensor.BroadcastShapesInto(shape, as, bs) {
+		panicf("%s: shapes %v and %v do not broadcast", name, as, bs)
 	}
 	out := t.newOutRaw(shape, a, b)
 	if isMeta(out) {
 		return out
 	}
-	ad, bd, od := a.Value.Data, b.Value.Data, out.Value.Data
-	bc := newBroadcast(shape, a.Value.Shape, b.Value.Shape)
-	kernels.ParallelFor(bc.n, 16384, func(lo, hi int) {
-		bc.segments(lo, hi, func(o, ia, ib, cnt int) { op.forward(od[o:o+cnt], ad[ia:], bd[ib:], bc.sa, bc.sb) })
-	})
-	t.push(name, out, func(g []float32) {
-		// A gradient the shape of the output is written element by element
-		// in parallel; a broadcast one is a sum, taken in increasing output
-		// index on one goroutine so that its bits do not depend on workers.
-		grad := func(v *Var, first bool) {
-			if !v.requiresGrad {
-				return
-			}
-			gv, fresh := v.gradFresh()
-			if fresh && len(gv) != bc.n {
-				clear(gv) // a broadcast gradient: summed below, from zero
-			}
-			body := func(lo, hi int) {
-				inFreshBlocks(lo, hi, func(lo, hi int) {
-					if fresh && len(gv) == bc.n {
-						clear(gv[lo:hi]) // in cache, just before the adds
-					}
-					bc.segments(lo, hi, func(o, ia, ib, cnt int) {
-						if first {
-							op.backwardA(gv[ia:], g[o:o+cnt], bd[ib:], bc.sa, bc.sb)
-						} else {
-							op.backwardB(gv[ib:], g[o:o+cnt], ad[ia:], bd[ib:], bc.sa, bc.sb)
-						}
-					})
-				})
-			}
-			if len(gv) == bc.n {
-				kernels.ParallelFor(bc.n, 16384, body)
-			} else {
-				body(0, bc.n)
-			}
-		}
-		grad(a, true)
-		grad(b, false)
-	}, a, b)
+	var n *binaryNode // the forward's task, and the backward if recorded
+	if t != nil {
+		n = t.arena.nodes.binary.get()
+	} else {
+		n = new(binaryNode)
+	}
+	*n = binaryNode{op: op, a: a, b: b, out: out, bc: newBroadcast(t, shape, as, bs)}
+	kernels.ParallelTask(n.bc.n, 16384, n)
+	if t.wants(out, a, b) {
+		t.pushNode(name, out, n)
+	}
 	return out
+}
+
+// binaryNode is a binary op: the task of its forward and of each
+// gradient's pass over the output (Run), and its backward.
+type binaryNode struct {
+	op        binOp
+	a, b, out *Var
+	bc        broadcast
+
+	// The pass Run makes: the forward, or the gradient of a (first) or b.
+	grad, first, fresh bool
+	g, gv              []float32 // the output's gradient and the one accumulated
+}
+
+// Run computes output elements [lo, hi) of the current pass.
+func (n *binaryNode) Run(lo, hi int) {
+	op, bc := n.op, &n.bc
+	ad, bd := n.a.Value.Data, n.b.Value.Data
+	if !n.grad {
+		od := n.out.Value.Data
+		bc.segments(lo, hi, func(o, ia, ib, cnt int) { op.forward(od[o:o+cnt], ad[ia:], bd[ib:], bc.sa, bc.sb) })
+		return
+	}
+	g, gv, first := n.g, n.gv, n.first
+	clearBlocks := n.fresh && len(gv) == bc.n
+	inFreshBlocks(lo, hi, func(lo, hi int) {
+		if clearBlocks {
+			clear(gv[lo:hi]) // in cache, just before the adds
+		}
+		bc.segments(lo, hi, func(o, ia, ib, cnt int) {
+			if first {
+				op.backwardA(gv[ia:], g[o:o+cnt], bd[ib:], bc.sa, bc.sb)
+			} else {
+				op.backwardB(gv[ib:], g[o:o+cnt], ad[ia:], bd[ib:], bc.sa, bc.sb)
+			}
+		})
+	})
+}
+
+func (n *binaryNode) backward(g []float32) {
+	n.gradOf(n.a, true, g)
+	n.gradOf(n.b, false, g)
+	n.g, n.gv = nil, nil
+}
+
+// gradOf accumulates the gradient of v, the first operand or the second.
+// A gradient the shape of the output is written element by element in
+// parallel; a broadcast one is a sum, taken in increasing output index on
+// one goroutine so that its bits do not depend on workers.
+func (n *binaryNode) gradOf(v *Var, first bool, g []float32) {
+	if !v.requiresGrad {
+		return
+	}
+	gv, fresh := v.gradFresh()
+	if fresh && len(gv) != n.bc.n {
+		clear(gv) // a broadcast gradient: summed below, from zero
+	}
+	n.grad, n.first, n.fresh, n.g, n.gv = true, first, fresh, g, gv
+	if len(gv) == n.bc.n {
+		kernels.ParallelTask(n.bc.n, 16384, n)
+	} else {
+		n.Run(0, n.bc.n)
+	}
 }
 
 // broadcast walks the output of a broadcast binary op in segments along its
@@ -118,10 +153,12 @@ type broadcast struct {
 
 // newBroadcast collapses the broadcast of shapes a and b to out: unit axes
 // are dropped and neighbouring axes merged where both operands are
-// contiguous (or both constant) across them.
-func newBroadcast(out, a, b []int) broadcast {
-	as, bs := broadcastStrides(out, a), broadcastStrides(out, b)
-	bc := broadcast{n: tensor.Numel(out)}
+// contiguous (or both constant) across them. Its slices come from t (see
+// Tape.ints).
+func newBroadcast(t *Tape, out, a, b []int) broadcast {
+	as, bs := broadcastStrides(t.ints(len(out)), out, a), broadcastStrides(t.ints(len(out)), out, b)
+	m := max(len(out), 1)
+	bc := broadcast{n: tensor.Numel(out), out: t.ints(m)[:0], as: t.ints(m)[:0], bs: t.ints(m)[:0]}
 	for d := range out {
 		if out[d] == 1 {
 			continue
@@ -136,7 +173,7 @@ func newBroadcast(out, a, b []int) broadcast {
 		bc.bs = append(bc.bs, bs[d])
 	}
 	if len(bc.out) == 0 {
-		bc.out, bc.as, bc.bs = []int{1}, []int{0}, []int{0}
+		bc.out, bc.as, bc.bs = append(bc.out, 1), append(bc.as, 0), append(bc.bs, 0)
 	}
 	last := len(bc.out) - 1
 	bc.inner, bc.sa, bc.sb = bc.out[last], bc.as[last], bc.bs[last]
@@ -261,16 +298,17 @@ func (op binOp) backwardB(gb, g, x, y []float32, sx, sy int) {
 	}
 }
 
-// broadcastStrides returns the strides of shape viewed in the rank of out,
-// with 0 where shape is broadcast.
-func broadcastStrides(out, shape []int) []int {
-	st := make([]int, len(out))
-	s := tensor.Strides(shape)
+// broadcastStrides sets st (len(out) zeroed values) to the strides of
+// shape viewed in the rank of out, with 0 where shape is broadcast, and
+// returns it.
+func broadcastStrides(st, out, shape []int) []int {
 	off := len(out) - len(shape)
-	for i := range shape {
+	s := 1
+	for i := len(shape) - 1; i >= 0; i-- {
 		if shape[i] != 1 {
-			st[off+i] = s[i]
+			st[off+i] = s
 		}
+		s *= shape[i]
 	}
 	return st
 }
@@ -283,7 +321,7 @@ func broadcastEach(out, a, b []int, fn func(o, ia, ib int)) {
 	if n == 0 {
 		return
 	}
-	as, bs := broadcastStrides(out, a), broadcastStrides(out, b)
+	as, bs := broadcastStrides(make([]int, len(out)), out, a), broadcastStrides(make([]int, len(out)), out, b)
 	idx := make([]int, len(out))
 	ia, ib := 0, 0
 	for o := 0; o < n; o++ {

@@ -1,6 +1,8 @@
 package autograd
 
 import (
+	"slices"
+
 	"github.com/reprise-ml/reprise/engine/kernels"
 	"github.com/reprise-ml/reprise/engine/tensor"
 )
@@ -16,7 +18,8 @@ func (t *Tape) Concat(axis int, xs ...*Var) *Var {
 		panicf("Concat: cannot concatenate scalars")
 	}
 	axis = shapeAxis("Concat", axis, len(s0), s0)
-	shape := append([]int{}, s0...)
+	shape := t.ints(len(s0))
+	copy(shape, s0)
 	shape[axis] = 0
 	for _, x := range xs {
 		s := x.Value.Shape
@@ -35,7 +38,7 @@ func (t *Tape) Concat(axis int, xs ...*Var) *Var {
 	}
 	outer, inner := tensor.Numel(shape[:axis]), tensor.Numel(shape[axis+1:])
 	row := shape[axis] * inner // one outer row of the output
-	offs := make([]int, len(xs))
+	offs := t.ints(len(xs))
 	for i, off := 0, 0; i < len(xs); i++ {
 		offs[i] = off
 		off += xs[i].Value.Shape[axis] * inner
@@ -44,15 +47,29 @@ func (t *Tape) Concat(axis int, xs ...*Var) *Var {
 		w := x.Value.Shape[axis] * inner
 		kernels.CopyStrided([]int{outer, w}, out.Value.Data, offs[i], []int{row, 1}, x.Value.Data, 0, []int{w, 1})
 	}
-	t.push("Concat", out, func(g []float32) {
-		for i, x := range xs {
-			if x.requiresGrad {
-				w := x.Value.Shape[axis] * inner
-				kernels.AddStrided([]int{outer, w}, x.grad(), 0, []int{w, 1}, g, offs[i], []int{row, 1})
-			}
-		}
-	}, xs...)
+	if t.wants(out, xs...) {
+		n := t.arena.nodes.concat.get()
+		*n = concatNode{xs: t.arena.vptrs.run(xs), offs: offs, axis: axis, outer: outer, inner: inner, row: row}
+		t.pushNode("Concat", out, n)
+	}
 	return out
+}
+
+// concatNode is the backward of Concat: each input's part of the gradient
+// added back.
+type concatNode struct {
+	xs                      []*Var
+	offs                    []int // where each input starts in an outer row of the output
+	axis, outer, inner, row int
+}
+
+func (n *concatNode) backward(g []float32) {
+	for i, x := range n.xs {
+		if x.requiresGrad {
+			w := x.Value.Shape[n.axis] * n.inner
+			kernels.AddStrided([]int{n.outer, w}, x.grad(), 0, []int{w, 1}, g, n.offs[i], []int{n.row, 1})
+		}
+	}
 }
 
 // Split cuts x along axis (negative counts from the end) into consecutive
@@ -65,14 +82,19 @@ func (t *Tape) Split(x *Var, axis int, sizes ...int) []*Var {
 	sum := 0
 	for _, n := range sizes {
 		if n < 0 {
-			panicf("Split: negative size in %v for %v", sizes, xs)
+			panicf("Split: negative size in %v for %v", slices.Clone(sizes), xs)
 		}
 		sum += n
 	}
 	if sum != xs[axis] {
-		panicf("Split: sizes %v add up to %d, not to dimension %d (%d) of %v", sizes, sum, axis, xs[axis], xs)
+		panicf("Split: sizes %v add up to %d, not to dimension %d (%d) of %v", slices.Clone(sizes), sum, axis, xs[axis], xs)
 	}
-	out := make([]*Var, len(sizes))
+	var out []*Var // valid, like the pieces, until the tape's next Reset
+	if t != nil {
+		out = t.arena.vptrs.make(len(sizes))
+	} else {
+		out = make([]*Var, len(sizes))
+	}
 	start := 0
 	for i, n := range sizes {
 		out[i] = t.shapeSlice("Split", x, axis, start, n, 1)
@@ -91,13 +113,7 @@ func (t *Tape) Slice(x *Var, axis, start, end, step int) *Var {
 		panicf("Slice: step %d < 1 for %v", step, xs)
 	}
 	n := xs[axis]
-	clamp := func(i int) int {
-		if i < 0 {
-			i += n
-		}
-		return min(max(i, 0), n)
-	}
-	start, end = clamp(start), clamp(end)
+	start, end = shapeClampIndex(start, n), shapeClampIndex(end, n)
 	count := 0
 	if end > start {
 		count = (end - start + step - 1) / step
@@ -105,24 +121,33 @@ func (t *Tape) Slice(x *Var, axis, start, end, step int) *Var {
 	return t.shapeSlice("Slice", x, axis, start, count, step)
 }
 
+// shapeClampIndex counts a negative index i from the end of n and clamps
+// it to [0, n], as Python's slicing.
+func shapeClampIndex(i, n int) int {
+	if i < 0 {
+		i += n
+	}
+	return min(max(i, 0), n)
+}
+
 // shapeSlice returns the count elements start, start+step, ... of x along
 // the valid axis.
 func (t *Tape) shapeSlice(name string, x *Var, axis, start, count, step int) *Var {
 	xs := x.Value.Shape
-	shape := append([]int{}, xs...)
+	shape := t.ints(len(xs))
+	copy(shape, xs)
 	shape[axis] = count
 	out := t.newOutRaw(shape, x)
 	if isMeta(out) {
 		return out
 	}
 	outer, n, inner := tensor.Numel(xs[:axis]), xs[axis], tensor.Numel(xs[axis+1:])
-	view := []int{outer, count, inner}
-	ost := []int{count * inner, inner, 1}
-	xst := []int{n * inner, step * inner, 1}
+	view, ost, xst := t.ints(3), t.ints(3), t.ints(3)
+	view[0], view[1], view[2] = outer, count, inner
+	ost[0], ost[1], ost[2] = count*inner, inner, 1
+	xst[0], xst[1], xst[2] = n*inner, step*inner, 1
 	kernels.CopyStrided(view, out.Value.Data, 0, ost, x.Value.Data, start*inner, xst)
-	t.push(name, out, func(g []float32) {
-		kernels.AddStrided(view, x.grad(), start*inner, xst, g, 0, ost)
-	}, x)
+	t.pushStrided(name, out, x, view, xst, start*inner, ost)
 	return out
 }
 

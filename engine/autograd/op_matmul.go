@@ -55,7 +55,11 @@ func (t *Tape) Linear(x, w, bias *Var) *Var {
 	}
 	// The bias is added by the GEMM's store, as a per-column bias.
 	kernels.SgemmBias(false, true, l.rows, l.out, l.in, 1, x.Value.Data, l.in, w.Value.Data, l.in, 0, out.Value.Data, l.out, nil, l.bias)
-	t.push("Linear", out, func(g []float32) { l.backward(g, x, w, bias) }, x, w, bias)
+	if t.wants(out, x, w, bias) {
+		n := t.arena.nodes.linear.get()
+		*n = linearNode{l: l, x: x, w: w, bias: bias}
+		t.pushNode("Linear", out, n)
+	}
 	return out
 }
 
@@ -84,12 +88,33 @@ func (t *Tape) LinearAct(x, w, bias *Var, act kernels.Act) *Var {
 	pre := t.allocRaw(l.rows * l.out)
 	kernels.SgemmBias(false, true, l.rows, l.out, l.in, 1, xd, l.in, wd, l.in, 0, pre, l.out, nil, l.bias)
 	act.Apply(od, pre)
-	t.push("LinearAct", out, func(g []float32) {
-		gp := t.alloc(l.rows * l.out)
-		back(gp, g, pre, od)
-		l.backward(gp, x, w, bias)
-	}, x, w, bias)
+	if t.wants(out, x, w, bias) {
+		n := t.arena.nodes.linear.get()
+		*n = linearNode{l: l, x: x, w: w, bias: bias, t: t, act: back, pre: pre, y: od}
+		t.pushNode("LinearAct", out, n)
+	}
 	return out
+}
+
+// linearNode is the backward of Linear, and of LinearAct when act is set.
+type linearNode struct {
+	l          linear
+	x, w, bias *Var
+
+	// LinearAct: the activation's backward, its input and output, and the
+	// tape its gradient comes from.
+	act    func(dx, dy, x, y []float32)
+	pre, y []float32
+	t      *Tape
+}
+
+func (n *linearNode) backward(g []float32) {
+	if n.act != nil {
+		gp := n.t.alloc(n.l.rows * n.l.out)
+		n.act(gp, g, n.pre, n.y)
+		g = gp
+	}
+	n.l.backward(g, n.x, n.w, n.bias)
 }
 
 // linear is the geometry of a linear layer: rows of in features to out.
@@ -110,7 +135,9 @@ func (t *Tape) linearOut(name string, x, w, bias *Var) (linear, *Var) {
 		panicf("%s: bias %v does not match weight %v", name, bias.Value.Shape, ws)
 	}
 	l := linear{rows: tensor.Numel(xs[:len(xs)-1]), in: ws[1], out: ws[0]}
-	shape := append(append([]int{}, xs[:len(xs)-1]...), l.out)
+	shape := t.ints(len(xs))
+	copy(shape, xs[:len(xs)-1])
+	shape[len(xs)-1] = l.out
 	out := t.newOutRaw(shape, x, w, bias)
 	t.addMACs(l.rows * l.in * l.out)
 	if bias != nil && !isMeta(out) {

@@ -118,47 +118,67 @@ func (t *Tape) BatchNorm(x, gamma, beta *Var, st *BatchNormState, o BatchNormOpt
 	}
 	xd := x.Value.Data
 	kernels.ChannelScaleShift(n, c, s, xd, scale, shift, out.Value.Data)
-	t.push("BatchNorm", out, func(g []float32) {
-		needGamma := gamma != nil && gamma.requiresGrad
-		needBeta := beta != nil && beta.requiresGrad
-		var sg, sgx []float32
-		if needGamma || needBeta || (o.Train && x.requiresGrad) {
-			sg, sgx = t.alloc(c), t.alloc(c)
-			kernels.BatchNormSums(n, c, s, g, xd, mean, invstd, sg, sgx)
-		}
-		if needGamma {
-			gg := gamma.grad()
-			for ch, v := range sgx {
-				gg[ch] += v
-			}
-		}
-		if needBeta {
-			gb := beta.grad()
-			for ch, v := range sg {
-				gb[ch] += v
-			}
-		}
-		if !x.requiresGrad {
-			return
-		}
-		gx, fresh := x.gradFresh()
-		inputGrad := kernels.BatchNormInputGrad
-		if fresh {
-			inputGrad = kernels.BatchNormInputGradSet
-		}
-		if !o.Train {
-			inputGrad(n, c, s, g, nil, nil, scale, nil, nil, gx)
-			return
-		}
-		// dx = γ·invstd·(g - Σg/M - x̂·Σ(g·x̂)/M), x̂ = (x-mean)·invstd.
-		gMean, xCoef := t.alloc(c), t.alloc(c)
-		for ch := range c {
-			gMean[ch] = sg[ch] / float32(m)
-			xCoef[ch] = invstd[ch] * sgx[ch] / float32(m)
-		}
-		inputGrad(n, c, s, g, xd, mean, scale, gMean, xCoef, gx)
-	}, x, gamma, beta)
+	if t.wants(out, x, gamma, beta) {
+		nd := t.arena.nodes.batchNorm.get()
+		*nd = batchNormNode{t: t, x: x, gamma: gamma, beta: beta, train: o.Train, n: n, c: c, s: s, m: m,
+			mean: mean, invstd: invstd, scale: scale}
+		t.pushNode("BatchNorm", out, nd)
+	}
 	return out
+}
+
+// batchNormNode is the backward of BatchNorm.
+type batchNormNode struct {
+	t                   *Tape // where scratch comes from
+	x, gamma, beta      *Var
+	train               bool
+	n, c, s, m          int
+	mean, invstd, scale []float32
+}
+
+func (nd *batchNormNode) backward(g []float32) {
+	t, x, gamma, beta := nd.t, nd.x, nd.gamma, nd.beta
+	n, c, s, m := nd.n, nd.c, nd.s, nd.m
+	mean, invstd, scale := nd.mean, nd.invstd, nd.scale
+	xd := x.Value.Data
+	needGamma := gamma != nil && gamma.requiresGrad
+	needBeta := beta != nil && beta.requiresGrad
+	var sg, sgx []float32
+	if needGamma || needBeta || (nd.train && x.requiresGrad) {
+		sg, sgx = t.alloc(c), t.alloc(c)
+		kernels.BatchNormSums(n, c, s, g, xd, mean, invstd, sg, sgx)
+	}
+	if needGamma {
+		gg := gamma.grad()
+		for ch, v := range sgx {
+			gg[ch] += v
+		}
+	}
+	if needBeta {
+		gb := beta.grad()
+		for ch, v := range sg {
+			gb[ch] += v
+		}
+	}
+	if !x.requiresGrad {
+		return
+	}
+	gx, fresh := x.gradFresh()
+	inputGrad := kernels.BatchNormInputGrad
+	if fresh {
+		inputGrad = kernels.BatchNormInputGradSet
+	}
+	if !nd.train {
+		inputGrad(n, c, s, g, nil, nil, scale, nil, nil, gx)
+		return
+	}
+	// dx = γ·invstd·(g - Σg/M - x̂·Σ(g·x̂)/M), x̂ = (x-mean)·invstd.
+	gMean, xCoef := t.alloc(c), t.alloc(c)
+	for ch := range c {
+		gMean[ch] = sg[ch] / float32(m)
+		xCoef[ch] = invstd[ch] * sgx[ch] / float32(m)
+	}
+	inputGrad(n, c, s, g, xd, mean, scale, gMean, xCoef, gx)
 }
 
 // LayerNorm normalises x [..., D] over its last dimension and applies
@@ -194,22 +214,37 @@ func (t *Tape) LayerNorm(x, gamma, beta *Var, eps float32) *Var {
 	}
 	xd := x.Value.Data
 	kernels.LayerNormForward(rows, d, xd, gd, bd, eps, out.Value.Data, mean, invstd)
-	t.push("LayerNorm", out, func(g []float32) {
-		if x.requiresGrad {
-			kernels.LayerNormInputGrad(rows, d, g, xd, gd, mean, invstd, x.grad())
-		}
-		var dg, db []float32
-		if gamma != nil && gamma.requiresGrad {
-			dg = gamma.grad()
-		}
-		if beta != nil && beta.requiresGrad {
-			db = beta.grad()
-		}
-		if dg != nil || db != nil {
-			kernels.LayerNormParamGrad(rows, d, g, xd, mean, invstd, dg, db)
-		}
-	}, x, gamma, beta)
+	if t.wants(out, x, gamma, beta) {
+		n := t.arena.nodes.layerNorm.get()
+		*n = layerNormNode{x: x, gamma: gamma, beta: beta, rows: rows, d: d, gd: gd, mean: mean, invstd: invstd}
+		t.pushNode("LayerNorm", out, n)
+	}
 	return out
+}
+
+// layerNormNode is the backward of LayerNorm.
+type layerNormNode struct {
+	x, gamma, beta   *Var
+	rows, d          int
+	gd, mean, invstd []float32
+}
+
+func (n *layerNormNode) backward(g []float32) {
+	x, gamma, beta := n.x, n.gamma, n.beta
+	xd := x.Value.Data
+	if x.requiresGrad {
+		kernels.LayerNormInputGrad(n.rows, n.d, g, xd, n.gd, n.mean, n.invstd, x.grad())
+	}
+	var dg, db []float32
+	if gamma != nil && gamma.requiresGrad {
+		dg = gamma.grad()
+	}
+	if beta != nil && beta.requiresGrad {
+		db = beta.grad()
+	}
+	if dg != nil || db != nil {
+		kernels.LayerNormParamGrad(n.rows, n.d, g, xd, n.mean, n.invstd, dg, db)
+	}
 }
 
 // Affine returns alpha·x + beta with alpha, beta [D] broadcast over the last

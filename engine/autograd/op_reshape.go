@@ -1,6 +1,8 @@
 package autograd
 
 import (
+	"slices"
+
 	"github.com/reprise-ml/reprise/engine/kernels"
 	"github.com/reprise-ml/reprise/engine/tensor"
 )
@@ -10,7 +12,10 @@ import (
 // The output shares x's data (ops never write their inputs); its gradient is
 // a buffer of its own.
 func (t *Tape) Reshape(x *Var, shape ...int) *Var {
-	return t.shapeView("Reshape", x, shapeResolve("Reshape", x.Value.Shape, shape))
+	s := t.ints(len(shape))
+	copy(s, shape)
+	shapeResolve("Reshape", x.Value.Shape, s)
+	return t.shapeView("Reshape", x, s)
 }
 
 // Flatten merges dimensions start..end (inclusive; negative axes count from
@@ -21,35 +26,51 @@ func (t *Tape) Flatten(x *Var, start, end int) *Var {
 	if len(xs) == 0 {
 		shapeAxis("Flatten", start, 1, xs)
 		shapeAxis("Flatten", end, 1, xs)
-		return t.shapeView("Flatten", x, []int{1})
+		shape := t.ints(1)
+		shape[0] = 1
+		return t.shapeView("Flatten", x, shape)
 	}
 	s, e := shapeAxis("Flatten", start, len(xs), xs), shapeAxis("Flatten", end, len(xs), xs)
 	if s > e {
 		panicf("Flatten: start axis %d is after end axis %d of %v", start, end, xs)
 	}
-	shape := append([]int{}, xs[:s]...)
-	shape = append(shape, tensor.Numel(xs[s:e+1]))
-	shape = append(shape, xs[e+1:]...)
+	shape := t.ints(len(xs) - (e - s))
+	copy(shape, xs[:s])
+	shape[s] = tensor.Numel(xs[s : e+1])
+	copy(shape[s+1:], xs[e+1:])
 	return t.shapeView("Flatten", x, shape)
 }
 
-// shapeView returns x under shape (same number of elements), sharing its
-// data; the backward adds the gradient back unchanged.
+// shapeView returns x under shape (same number of elements, kept by the
+// output), sharing its data; the backward adds the gradient back unchanged.
 func (t *Tape) shapeView(name string, x *Var, shape []int) *Var {
 	if isMeta(x) {
 		return &Var{Value: tensor.Meta(shape...)}
 	}
-	out := &Var{Value: &tensor.Tensor{Shape: shape, Data: x.Value.Data}}
+	var out *Var
 	if t != nil {
+		out = t.arena.vars.get()
+		out.Value = t.arena.tensor(shape, x.Value.Data)
 		out.arena = &t.arena
+	} else {
+		out = &Var{Value: &tensor.Tensor{Shape: shape, Data: x.Value.Data}}
 	}
-	t.push(name, out, func(g []float32) {
-		gx := x.grad()
-		for i, v := range g {
-			gx[i] += v
-		}
-	}, x)
+	if t.wants(out, x) {
+		n := t.arena.nodes.view.get()
+		n.x = x
+		t.pushNode(name, out, n)
+	}
 	return out
+}
+
+// viewNode is the backward of a view: the gradient added back unchanged.
+type viewNode struct{ x *Var }
+
+func (n *viewNode) backward(g []float32) {
+	gx := n.x.grad()
+	for i, v := range g {
+		gx[i] += v
+	}
 }
 
 // Permute returns x with its dimensions reordered: output dimension i is
@@ -59,16 +80,14 @@ func (t *Tape) shapeView(name string, x *Var, shape []int) *Var {
 func (t *Tape) Permute(x *Var, perm ...int) *Var {
 	xs := x.Value.Shape
 	if len(perm) != len(xs) {
-		panicf("Permute: permutation %v of %d axes for shape %v", perm, len(perm), xs)
+		panicf("Permute: permutation %v of %d axes for shape %v", slices.Clone(perm), len(perm), xs)
 	}
-	p := make([]int, len(perm))
-	seen := make([]bool, len(perm))
+	p := t.ints(len(perm))
 	for i, a := range perm {
 		p[i] = shapeAxis("Permute", a, len(xs), xs)
-		if seen[p[i]] {
-			panicf("Permute: axis %d repeated in permutation %v of %v", a, perm, xs)
+		if slices.Contains(p[:i], p[i]) {
+			panicf("Permute: axis %d repeated in permutation %v of %v", a, slices.Clone(perm), xs)
 		}
-		seen[p[i]] = true
 	}
 	return t.shapePermute("Permute", x, p)
 }
@@ -78,7 +97,7 @@ func (t *Tape) Permute(x *Var, perm ...int) *Var {
 func (t *Tape) Transpose(x *Var, a, b int) *Var {
 	xs := x.Value.Shape
 	a, b = shapeAxis("Transpose", a, len(xs), xs), shapeAxis("Transpose", b, len(xs), xs)
-	p := make([]int, len(xs))
+	p := t.ints(len(xs))
 	for i := range p {
 		p[i] = i
 	}
@@ -89,9 +108,9 @@ func (t *Tape) Transpose(x *Var, a, b int) *Var {
 // shapePermute permutes x by the valid permutation p.
 func (t *Tape) shapePermute(name string, x *Var, p []int) *Var {
 	xs := x.Value.Shape
-	shape := make([]int, len(p))
-	xst := tensor.Strides(xs)
-	pst := make([]int, len(p)) // x's strides in output order
+	shape := t.ints(len(p))
+	xst := shapeStrides(t.ints(len(xs)), xs)
+	pst := t.ints(len(p)) // x's strides in output order
 	for i, a := range p {
 		shape[i] = xs[a]
 		pst[i] = xst[a]
@@ -100,12 +119,43 @@ func (t *Tape) shapePermute(name string, x *Var, p []int) *Var {
 	if isMeta(out) {
 		return out
 	}
-	ost := tensor.Strides(shape)
+	ost := shapeStrides(t.ints(len(shape)), shape)
 	kernels.CopyStrided(shape, out.Value.Data, 0, ost, x.Value.Data, 0, pst)
-	t.push(name, out, func(g []float32) {
-		kernels.AddStrided(shape, x.grad(), 0, pst, g, 0, ost)
-	}, x)
+	t.pushStrided(name, out, x, shape, pst, 0, ost)
 	return out
+}
+
+// pushStrided records the backward of an op whose output is a strided
+// copy of x (shape, read from x at offset xOff with strides xst, written
+// with strides ost): the gradient added back through the same walk.
+func (t *Tape) pushStrided(name string, out, x *Var, shape, xst []int, xOff int, ost []int) {
+	if t.wants(out, x) {
+		n := t.arena.nodes.strided.get()
+		*n = stridedNode{x: x, shape: shape, xst: xst, xOff: xOff, ost: ost}
+		t.pushNode(name, out, n)
+	}
+}
+
+// stridedNode is the backward of a strided copy (see pushStrided).
+type stridedNode struct {
+	x          *Var
+	shape, xst []int
+	xOff       int
+	ost        []int
+}
+
+func (n *stridedNode) backward(g []float32) {
+	kernels.AddStrided(n.shape, n.x.grad(), n.xOff, n.xst, g, 0, n.ost)
+}
+
+// shapeStrides sets st to the row-major strides of shape and returns it.
+func shapeStrides(st, shape []int) []int {
+	s := 1
+	for i := len(shape) - 1; i >= 0; i-- {
+		st[i] = s
+		s *= shape[i]
+	}
+	return st
 }
 
 // Expand broadcasts x to shape, as torch.expand (and torch.broadcast_to):
@@ -117,15 +167,15 @@ func (t *Tape) Expand(x *Var, shape ...int) *Var {
 	xs := x.Value.Shape
 	lead := len(shape) - len(xs)
 	if lead < 0 {
-		panicf("Expand: cannot expand %v to fewer dimensions %v", xs, shape)
+		panicf("Expand: cannot expand %v to fewer dimensions %v", xs, slices.Clone(shape))
 	}
-	out := make([]int, len(shape))
-	xst := tensor.Strides(xs)
-	sst := make([]int, len(shape)) // x's strides in output order, 0 where broadcast
+	out := t.ints(len(shape))
+	xst := shapeStrides(t.ints(len(xs)), xs)
+	sst := t.ints(len(shape)) // x's strides in output order, 0 where broadcast
 	for i, n := range shape {
 		if i < lead {
 			if n < 0 {
-				panicf("Expand: new leading dimension %d of %v must be given (not %d) for %v", i, shape, n, xs)
+				panicf("Expand: new leading dimension %d of %v must be given (not %d) for %v", i, slices.Clone(shape), n, xs)
 			}
 			out[i] = n
 			continue
@@ -138,18 +188,16 @@ func (t *Tape) Expand(x *Var, shape ...int) *Var {
 		case d == 1 && n >= 0:
 			out[i] = n
 		default:
-			panicf("Expand: cannot expand %v to %v (dimension %d)", xs, shape, i)
+			panicf("Expand: cannot expand %v to %v (dimension %d)", xs, slices.Clone(shape), i)
 		}
 	}
 	o := t.newOutRaw(out, x)
 	if isMeta(o) {
 		return o
 	}
-	ost := tensor.Strides(out)
+	ost := shapeStrides(t.ints(len(out)), out)
 	kernels.CopyStrided(out, o.Value.Data, 0, ost, x.Value.Data, 0, sst)
-	t.push("Expand", o, func(g []float32) {
-		kernels.AddStrided(out, x.grad(), 0, sst, g, 0, ost)
-	}, x)
+	t.pushStrided("Expand", o, x, out, sst, 0, ost)
 	return o
 }
 
@@ -165,31 +213,29 @@ func shapeAxis(op string, axis, rank int, shape []int) int {
 	return axis
 }
 
-// shapeResolve returns shape with a single -1 inferred so that it holds the
+// shapeResolve infers a single -1 of shape, in place, so that it holds the
 // elements of in, or panics naming op.
-func shapeResolve(op string, in, shape []int) []int {
+func shapeResolve(op string, in, shape []int) {
 	numel := tensor.Numel(in)
-	s := append([]int{}, shape...)
 	infer, known := -1, 1
-	for i, d := range s {
+	for i, d := range shape {
 		switch {
 		case d == -1 && infer < 0:
 			infer = i
 		case d < 0:
-			panicf("%s: bad target shape %v for %v", op, shape, in)
+			panicf("%s: bad target shape %v for %v", op, slices.Clone(shape), in)
 		default:
 			known *= d
 		}
 	}
 	if infer >= 0 {
 		if known == 0 || numel%known != 0 {
-			panicf("%s: cannot reshape %v (%d elements) to %v", op, in, numel, shape)
+			panicf("%s: cannot reshape %v (%d elements) to %v", op, in, numel, slices.Clone(shape))
 		}
-		s[infer] = numel / known
+		shape[infer] = numel / known
 	} else if known != numel {
-		panicf("%s: cannot reshape %v (%d elements) to %v", op, in, numel, shape)
+		panicf("%s: cannot reshape %v (%d elements) to %v", op, in, numel, slices.Clone(shape))
 	}
-	return s
 }
 
 // shapeRefCoord decodes the row-major flat index o of shape into coord.

@@ -102,11 +102,13 @@ type Tape struct {
 // headers of the values it holds (Vars, tensors, shapes) from slabs that
 // Reset rewinds too, so that a steady-state step allocates nothing for them.
 type arena struct {
-	bufs [][]float32
-	next int
-	vars slab[Var]
-	tens slab[tensor.Tensor]
-	ints slab[int]
+	bufs  [][]float32
+	next  int
+	vars  slab[Var]
+	tens  slab[tensor.Tensor]
+	ints  slab[int]
+	vptrs slab[*Var]
+	nodes nodeSlabs
 }
 
 // slabChunk is the number of values a slab allocates at once.
@@ -151,6 +153,28 @@ func (s *slab[T]) run(src []T) []T {
 	return r
 }
 
+// make returns n consecutive zero values, from the slab when they fit in
+// one chunk.
+func (s *slab[T]) make(n int) []T {
+	if n > slabChunk {
+		return make([]T, n)
+	}
+	c, i := s.n/slabChunk, s.n%slabChunk
+	if i+n > slabChunk {
+		c, i = c+1, 0
+	}
+	for c >= len(s.chunks) {
+		s.chunks = append(s.chunks, make([]T, slabChunk))
+	}
+	s.n = c*slabChunk + i + n
+	r := s.chunks[c][i : i+n : i+n]
+	clear(r)
+	return r
+}
+
+// rewind makes every value reusable.
+func (s *slab[T]) rewind() { s.n = 0 }
+
 // tensor returns a tensor header from the slab holding shape and data.
 func (a *arena) tensor(shape []int, data []float32) *tensor.Tensor {
 	t := a.tens.get()
@@ -168,7 +192,12 @@ func (a *arena) newVar(shape []int, data []float32) *Var {
 
 // rewind makes every buffer and header reusable.
 func (a *arena) rewind() {
-	a.next, a.vars.n, a.tens.n, a.ints.n = 0, 0, 0, 0
+	a.next = 0
+	a.vars.rewind()
+	a.tens.rewind()
+	a.ints.rewind()
+	a.vptrs.rewind()
+	a.nodes.rewind()
 }
 
 // get returns a zeroed buffer of n values: the buffer at the current
@@ -179,11 +208,12 @@ func (a *arena) get(n int) []float32 {
 		clear(b)
 		return b
 	}
-	kernels.ParallelFor(n, arenaClearGrain, func(lo, hi int) { clear(b[lo:hi]) })
+	kernels.Clear(b)
 	return b
 }
 
-// arenaClearGrain is the smallest buffer get clears on several workers.
+// arenaClearGrain is the smallest buffer get clears with kernels.Clear,
+// on several workers.
 const arenaClearGrain = 1 << 16
 
 // arenaPoison makes getRaw fill every buffer it returns with NaNs. Tests
@@ -233,11 +263,37 @@ func (t *Tape) allocRaw(n int) []float32 {
 	return t.arena.getRaw(n)
 }
 
-type node struct {
-	op       string
-	out      *Var
-	backward func(g []float32)
+// ints returns n zeroed ints that live until the next Reset (the heap for a
+// nil tape): shapes and strides an op keeps for its backward.
+func (t *Tape) ints(n int) []int {
+	if t == nil {
+		return make([]int, n)
+	}
+	return t.arena.ints.make(n)
 }
+
+// node is one recorded op: its output and its backward.
+type node struct {
+	op   string
+	out  *Var
+	back backward
+}
+
+// backward is the recorded backward of an op: given the gradient g of the
+// op's output, it accumulates into the gradients of its inputs. Ops on the
+// hot path of training record a struct from one of the arena's node slabs
+// (nodeSlabs), so that a steady-state step allocates nothing for them;
+// others record a closure (backFunc).
+type backward interface {
+	backward(g []float32)
+}
+
+// backFunc adapts a closure to backward (a func value converts to an
+// interface without allocating, but a closure that captures variables is
+// allocated where it is made).
+type backFunc func(g []float32)
+
+func (f backFunc) backward(g []float32) { f(g) }
 
 // NewTape returns a tape that records ops for Backward.
 func NewTape() *Tape { return &Tape{record: true} }
@@ -278,7 +334,9 @@ func (t *Tape) Backward(loss *Var) {
 	if loss.Value.Numel() != 1 {
 		panic(fmt.Sprintf("autograd: Backward: loss has shape %v, want one element", loss.Value.Shape))
 	}
-	t.BackwardFrom(loss, tensor.Full(1, loss.Value.Shape...))
+	t.checkRecords()
+	loss.grad()[0]++ // seeded with 1, as BackwardFrom with a tensor of one 1
+	t.propagate()
 }
 
 // BackwardFrom seeds out's gradient with g (same shape as out) and
@@ -287,19 +345,29 @@ func (t *Tape) BackwardFrom(out *Var, g *tensor.Tensor) {
 	if !tensor.SameShape(out.Value.Shape, g.Shape) {
 		panic(fmt.Sprintf("autograd: BackwardFrom: gradient shape %v, output shape %v", g.Shape, out.Value.Shape))
 	}
-	if t == nil || !t.record {
-		panic("autograd: Backward on a tape that does not record (nil or NoGrad)")
-	}
+	t.checkRecords()
 	og := out.grad()
 	for i, v := range g.Data {
 		og[i] += v
 	}
+	t.propagate()
+}
+
+func (t *Tape) checkRecords() {
+	if t == nil || !t.record {
+		panic("autograd: Backward on a tape that does not record (nil or NoGrad)")
+	}
+}
+
+// propagate runs the recorded backwards in reverse order, skipping ops
+// whose output got no gradient.
+func (t *Tape) propagate() {
 	for i := len(t.nodes) - 1; i >= 0; i-- {
 		n := t.nodes[i]
 		if n.out.Grad == nil {
 			continue
 		}
-		n.backward(n.out.Grad.Data)
+		n.back.backward(n.out.Grad.Data)
 	}
 }
 
@@ -353,16 +421,30 @@ func newOut(shape []int, inputs ...*Var) *Var {
 // push records back as out's backward if the tape records, out carries data
 // and some input needs a gradient.
 func (t *Tape) push(op string, out *Var, back func(g []float32), inputs ...*Var) {
+	if t.wants(out, inputs...) {
+		t.pushNode(op, out, backFunc(back))
+	}
+}
+
+// wants reports whether an op with these inputs and output out is to be
+// recorded: the tape records, out carries data and some input needs a
+// gradient.
+func (t *Tape) wants(out *Var, inputs ...*Var) bool {
 	if t == nil || !t.record || out.Value.IsMeta() {
-		return
+		return false
 	}
 	for _, in := range inputs {
 		if in != nil && in.requiresGrad {
-			out.requiresGrad = true
-			t.nodes = append(t.nodes, node{op: op, out: out, backward: back})
-			return
+			return true
 		}
 	}
+	return false
+}
+
+// pushNode appends b as out's backward; wants must have said yes.
+func (t *Tape) pushNode(op string, out *Var, b backward) {
+	out.requiresGrad = true
+	t.nodes = append(t.nodes, node{op: op, out: out, back: b})
 }
 
 func isMeta(v *Var) bool { return v.Value.IsMeta() }

@@ -221,3 +221,42 @@ func getScratch[T float32 | float64](l *gemmFreeList[scratch[T]], n int) *scratc
 
 // putScratch gives s back to l.
 func putScratch[T float32 | float64](l *gemmFreeList[scratch[T]], s *scratch[T]) { l.put(s) }
+
+// Task is a loop body for ParallelTask: a method rather than a closure, so
+// that a caller can pass a pointer to a struct it keeps anyway (a node of
+// an autograd tape) and allocate nothing per call.
+type Task interface {
+	Run(lo, hi int)
+}
+
+// ParallelTask is ParallelFor for a Task given as a pointer p: it calls
+// p.Run over [0, n) in the same chunks. p must stay unchanged until
+// ParallelTask returns; the pool's helpers may still hold it afterwards,
+// but never call it.
+func ParallelTask[P Task](n, grain int, p P) {
+	parallelRun(n, grain, taskOf[P]{p})
+}
+
+// taskOf adapts a Task to gemmTask. It holds one pointer, so it converts
+// to an interface without allocating.
+type taskOf[P Task] struct{ p P }
+
+func (t taskOf[P]) run(lo, hi int) { t.p.Run(lo, hi) }
+
+// Clear sets every element of dst to 0, in parallel chunks of at least
+// 1<<16 elements.
+//
+// It is not inlined: inlined into another package, its job literal was
+// found to escape (the generic parallelJob's escape summary does not reach
+// that package), which cost an allocation per call.
+//
+//go:noinline
+func Clear(dst []float32) {
+	parallelJob(&clearJobs, len(dst), 1<<16, &clearJob{dst: dst})
+}
+
+type clearJob struct{ dst []float32 }
+
+var clearJobs gemmFreeList[clearJob]
+
+func (j *clearJob) run(lo, hi int) { clear(j.dst[lo:hi]) }

@@ -162,8 +162,17 @@ func SameShape(a, b []int) bool {
 // BroadcastShapes returns the NumPy broadcast of shapes a and b, or false if
 // they do not broadcast.
 func BroadcastShapes(a, b []int) ([]int, bool) {
-	n := max(len(a), len(b))
-	out := make([]int, n)
+	out := make([]int, max(len(a), len(b)))
+	if !BroadcastShapesInto(out, a, b) {
+		return nil, false
+	}
+	return out, true
+}
+
+// BroadcastShapesInto is BroadcastShapes writing into out, which must have
+// max(len(a), len(b)) elements; it reports whether a and b broadcast.
+func BroadcastShapesInto(out, a, b []int) bool {
+	n := len(out)
 	for i := 0; i < n; i++ {
 		da, db := 1, 1
 		if j := len(a) - n + i; j >= 0 {
@@ -178,10 +187,10 @@ func BroadcastShapes(a, b []int) ([]int, bool) {
 		case da == 1:
 			out[i] = db
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return out, true
+	return true
 }
 
 // BitEqual reports whether a and b have the same shape and bit-identical data.

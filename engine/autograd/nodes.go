@@ -1,0 +1,29 @@
+package autograd
+
+// nodeSlabs holds the recorded backwards of the ops on the hot path of
+// training, one slab per node type, rewound with the arena at Reset: a
+// node lives as long as the values it refers to.
+type nodeSlabs struct {
+	unary   slab[unaryNode]
+	view    slab[viewNode]
+	strided slab[stridedNode]
+	concat  slab[concatNode]
+	binary  slab[binaryNode]
+	linear  slab[linearNode]
+
+	layerNorm slab[layerNormNode]
+	batchNorm slab[batchNormNode]
+	attention slab[attentionNode]
+}
+
+func (s *nodeSlabs) rewind() {
+	s.unary.rewind()
+	s.view.rewind()
+	s.strided.rewind()
+	s.concat.rewind()
+	s.binary.rewind()
+	s.linear.rewind()
+	s.layerNorm.rewind()
+	s.batchNorm.rewind()
+	s.attention.rewind()
+}
