@@ -535,6 +535,10 @@ func geluRows(d, x []float32) {
 func GELUBackward(dx, dy, x []float32) {
 	const invSqrt2Pi = 0.3989422804014327 // 1/√(2π)
 	elementwiseBack("GELUBackward", dx, dy, x, func(dx, dy, x []float32) {
+		if avx512() {
+			vecGELUBack512(dx, dy, x) // the same bits as vecGELUBack
+			return
+		}
 		if useAsm {
 			vecGELUBack(dx, dy, x)
 			return

@@ -10,3 +10,8 @@ package kernels
 //
 //go:noescape
 func vecGELU512(dst, x []float32)
+
+// vecGELUBack512 is vecGELUBack in AVX-512. Only call it when useAVX512.
+//
+//go:noescape
+func vecGELUBack512(dx, dy, a []float32)

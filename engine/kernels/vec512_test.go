@@ -52,3 +52,40 @@ func TestVecGELU512SameBitsAsAVX2(t *testing.T) {
 	}
 	check(xs)
 }
+
+// TestVecGELUBack512SameBitsAsAVX2 is TestVecGELU512SameBitsAsAVX2 for the
+// gradient, which adds dy·GELU'(x) onto dx.
+func TestVecGELUBack512SameBitsAsAVX2(t *testing.T) {
+	if !(useAsm && hasAVX512) {
+		t.Skip("no AVX-512F (or no assembly) on this build or CPU")
+	}
+	xs := vec512Inputs()
+	rng := rand.New(rand.NewPCG(33, 34))
+	dy, dx0 := make([]float32, len(xs)), make([]float32, len(xs))
+	for i := range dy {
+		dy[i], dx0[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
+	}
+	check := func(lo, hi int) {
+		t.Helper()
+		n := hi - lo
+		want, got := make([]float32, n), make([]float32, n+1)
+		copy(want, dx0[lo:hi])
+		copy(got, dx0[lo:hi])
+		got[n] = 42
+		vecGELUBack(want, dy[lo:hi], xs[lo:hi])
+		vecGELUBack512(got[:n], dy[lo:hi], xs[lo:hi])
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
+				t.Fatalf("len %d: GELU'(%v): AVX-512 %v, AVX2 %v", n, xs[lo+i], got[i], want[i])
+			}
+		}
+		if got[n] != 42 {
+			t.Fatalf("len %d: the AVX-512 GELU gradient wrote past the end", n)
+		}
+	}
+	for n := 0; n <= 40; n++ {
+		check(0, n)
+		check(len(xs)-n, len(xs))
+	}
+	check(0, len(xs))
+}

@@ -1258,10 +1258,9 @@ done:
 	VMULPS T3, T2, T2; \
 	VMULPS T1, T2, X
 
-// GELU512_BODY is GELU_BODY (with GELUPARTS, ERFPOLY, ERFSQ and ERFTAIL
-// inlined) on Z0.
-#define GELU512_BODY \
-	VMOVUPS Z0, Z10; \
+// GELUPARTS512 is GELUPARTS and ERFTAIL's mask on Z registers, for x = Z10:
+// Z0 = z, Z6 = erf(z) for |z| < 1, Z7 = erfc(b), Z8 = e^{-b²}, K1 = |z| < 1.
+#define GELUPARTS512 \
 	VMULPS.BCST vecInvSqrt2<>(SB), Z10, Z0; \
 	VPANDD.BCST vecAbsMask<>(SB), Z0, Z5; \
 	VMULPS Z0, Z0, Z1; \
@@ -1300,7 +1299,12 @@ done:
 	VFMADD213PS.BCST vecErfB0<>(SB), Z1, Z7; \
 	VMULPS Z1, Z7, Z7; \
 	VMULPS Z8, Z7, Z7; \
-	VCMPPS.BCST $1, vecOne<>(SB), Z5, K1; \
+	VCMPPS.BCST $1, vecOne<>(SB), Z5, K1
+
+// GELU512_BODY is GELU_BODY on Z0.
+#define GELU512_BODY \
+	VMOVUPS Z0, Z10; \
+	GELUPARTS512; \
 	VMULPS.BCST vecHalf<>(SB), Z10, Z11; \
 	VFMADD213PS Z11, Z11, Z6; \
 	VMULPS.BCST vecHalf<>(SB), Z7, Z7; \
@@ -1310,6 +1314,22 @@ done:
 	VBLENDMPS Z7, Z1, K2, Z1; \
 	VMULPS Z10, Z1, Z1; \
 	VBLENDMPS Z6, Z1, K1, Z0
+
+// GELUBACK512_BODY is GELUBACK_BODY on Z0 (a), Z12 (dy) and Z13 (dx).
+#define GELUBACK512_BODY \
+	VMOVUPS Z0, Z10; \
+	GELUPARTS512; \
+	VBROADCASTSS vecHalf<>(SB), Z1; \
+	VFMADD213PS Z1, Z1, Z6; \
+	VMULPS.BCST vecHalf<>(SB), Z7, Z7; \
+	VBROADCASTSS vecOne<>(SB), Z2; \
+	VSUBPS Z7, Z2, Z2; \
+	VPTESTMD.BCST vecSignMask<>(SB), Z10, K2; \
+	VBLENDMPS Z7, Z2, K2, Z2; \
+	VBLENDMPS Z6, Z2, K1, Z2; \
+	VMULPS.BCST vecInvSqrt2Pi<>(SB), Z8, Z8; \
+	VFMADD231PS Z8, Z10, Z2; \
+	VFMADD231PS Z2, Z12, Z13
 
 // func vecGELU512(dst, x []float32)
 TEXT ·vecGELU512(SB), NOSPLIT, $0-48
@@ -1337,5 +1357,40 @@ tail512:
 	GELU512_BODY
 	VMOVUPS Z0, K7, (DI)
 done512:
+	VZEROUPPER
+	RET
+
+// func vecGELUBack512(dx, dy, a []float32)
+TEXT ·vecGELUBack512(SB), NOSPLIT, $0-72
+	MOVQ dx_base+0(FP), DI
+	MOVQ dy_base+24(FP), SI
+	MOVQ dy_len+32(FP), CX
+	MOVQ a_base+48(FP), DX
+bloop512:
+	CMPQ CX, $16
+	JLT btail512
+	VMOVUPS (DX), Z0
+	VMOVUPS (SI), Z12
+	VMOVUPS (DI), Z13
+	GELUBACK512_BODY
+	VMOVUPS Z13, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	ADDQ $64, DX
+	SUBQ $16, CX
+	JMP bloop512
+btail512:
+	TESTQ CX, CX
+	JEQ bdone512
+	MOVL $1, R8
+	SHLL CX, R8
+	DECL R8
+	KMOVW R8, K7
+	VMOVUPS.Z (DX), K7, Z0
+	VMOVUPS.Z (SI), K7, Z12
+	VMOVUPS.Z (DI), K7, Z13
+	GELUBACK512_BODY
+	VMOVUPS Z13, K7, (DI)
+bdone512:
 	VZEROUPPER
 	RET
