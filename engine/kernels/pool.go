@@ -399,6 +399,10 @@ func poolCheckAdaptive(name string, h, w, oh, ow int) {
 func dwPoolRowSum(s []float32) float32 {
 	var a [8]float32
 	i := 0
+	if useAsm && len(s) >= 8 {
+		vecPartials8(s, &a) // the same sums, eight lanes at a step
+		i = len(s) &^ 7
+	}
 	for ; i+8 <= len(s); i += 8 {
 		v := s[i : i+8 : i+8]
 		a[0] += v[0]

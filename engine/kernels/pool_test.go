@@ -201,3 +201,26 @@ func TestPoolKernelsLarge(t *testing.T) {
 		}
 	}
 }
+
+// TestPoolRowSumAsmSameBits checks that the assembly partial sums of the
+// global average pool give the bits of the Go loop, on every length up to
+// 70 (every tail, several steps).
+func TestPoolRowSumAsmSameBits(t *testing.T) {
+	if !useAsm {
+		t.Skip("no assembly on this build or CPU")
+	}
+	rng := rand.New(rand.NewPCG(41, 42))
+	s := make([]float32, 70)
+	for i := range s {
+		s[i] = float32(rng.NormFloat64() * math.Pow(10, float64(i%7-3)))
+	}
+	for n := 0; n <= len(s); n++ {
+		got := dwPoolRowSum(s[:n])
+		restore := setAsm(false)
+		want := dwPoolRowSum(s[:n])
+		restore()
+		if math.Float32bits(got) != math.Float32bits(want) {
+			t.Fatalf("len %d: assembly %v, Go %v", n, got, want)
+		}
+	}
+}
