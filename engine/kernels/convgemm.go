@@ -273,6 +273,96 @@ func (cv Conv) stage(t []float32, gi, n0, n1 int, st []float32, ld int, back boo
 	}
 }
 
+// convOp is the work of a convJob.
+type convOp int
+
+const (
+	convForward convOp = iota
+	convBackwardInput
+	convBackwardInputImplicit
+	convBackwardFilter
+	convFilterSum
+	convBiasGrad
+)
+
+// convJob is one parallel step of a Conv method, run by parallelJob as a
+// struct (a closure passed to ParallelFor would be allocated per call).
+// The slot steps run slots of scratch, per floats each, over the runs of
+// samples that sampleRange gives them.
+type convJob struct {
+	cv                        Conv
+	op                        convOp
+	x, w, bias, y, gy, gx, gw []float32
+	scratch                   []float32
+	overwrite                 bool
+	slots, per                int
+	n, c, s                   int // BiasGrad's sizes
+}
+
+var convJobs gemmFreeList[convJob]
+
+func (j *convJob) run(lo, hi int) {
+	cv := j.cv
+	switch j.op {
+	case convFilterSum:
+		for s := 0; s < j.slots; s++ {
+			addTo(j.gw[lo:hi], j.scratch[s*j.per+lo:s*j.per+hi])
+		}
+		return
+	case convBiasGrad:
+		for ch := lo; ch < hi; ch++ {
+			for i := 0; i < j.n; i++ {
+				p := j.gy[(i*j.c+ch)*j.s : (i*j.c+ch+1)*j.s]
+				var sum float32
+				for _, v := range p {
+					sum += v
+				}
+				j.gw[ch] += sum
+			}
+		}
+		return
+	}
+	for s := lo; s < hi; s++ {
+		buf := j.scratch[s*j.per : (s+1)*j.per]
+		rlo, rhi := sampleRange(cv.runs, j.slots, s)
+		if j.op == convBackwardFilter {
+			wl := cv.O * cv.k
+			cv.filterRuns(rlo, rhi, buf[wl:], buf[:wl], true, false, j.gy, j.x)
+			continue
+		}
+		for r := rlo; r < rhi; r++ {
+			j.runOne(r, buf, false)
+		}
+	}
+}
+
+// runOne runs the job's op for run r in buf (one slot of scratch).
+func (j *convJob) runOne(r int, buf []float32, parallel bool) {
+	switch j.op {
+	case convForward:
+		j.cv.forwardRun(r, buf, parallel, j.x, j.w, j.bias, j.y)
+	case convBackwardInput:
+		j.cv.backwardInputRun(r, buf, parallel, j.gy, j.w, j.gx, j.overwrite)
+	case convBackwardInputImplicit:
+		j.cv.backwardInputImplicitRun(r, buf, parallel, j.gy, j.w, j.gx, j.overwrite)
+	}
+}
+
+// eachRun runs job for every run of samples, in parallel slots of scratch
+// when there are several, else in order with parallel = true.
+func (cv Conv) eachRun(scratch []float32, job *convJob) {
+	slots := cv.slots()
+	per := cv.slotLen()
+	if slots == 1 {
+		for r := 0; r < cv.runs; r++ {
+			job.runOne(r, scratch[:per], true)
+		}
+		return
+	}
+	job.scratch, job.slots, job.per = scratch, slots, per
+	parallelJob(&convJobs, slots, 1, job)
+}
+
 // Forward computes y = conv(x, w) + bias (bias [O] may be nil), overwriting
 // y. scratch holds ScratchLen floats.
 func (cv Conv) Forward(x, w, bias, y, scratch []float32) {
@@ -280,43 +370,45 @@ func (cv Conv) Forward(x, w, bias, y, scratch []float32) {
 	if bias != nil {
 		convCheckLen("Conv.Forward bias", bias, cv.O)
 	}
-	run := func(r int, buf []float32, parallel bool) {
-		n0, n1 := cv.runRange(r)
-		ld := (n1 - n0) * cv.ohw
-		var col, st []float32
-		if !cv.implicit {
-			col, st = buf[:cv.colLen], buf[cv.colLen:]
-		}
-		for gi := 0; gi < cv.Groups; gi++ {
-			var rb []float32
-			if bias != nil {
-				rb = bias[gi*cv.og : (gi+1)*cv.og]
-			}
-			wg := w[gi*cv.og*cv.k:]
-			if cv.implicit {
-				f := cv.fwd
-				pad, st := buf[:cv.cg*f.hp*f.wp], buf[cv.cg*f.hp*f.wp:]
-				f.pad(x[(n0*cv.C+gi*cv.cg)*cv.planeSize:], cv.cg, pad)
-				sh := gemmShift{kh: cv.G.KH, kw: cv.G.KW, plane: f.hp * f.wp, dy: cv.G.DilH * f.wp, dx: cv.G.DilW}
-				gemmRunShift(parallel, cv.og, f.n, cv.k, 1, wg, cv.k, pad, sh, 0, st, f.n, rb)
-				f.unpad(st, cv.og, y[(n0*cv.O+gi*cv.og)*cv.ohw:], false)
-				continue
-			}
-			if cv.nb == 1 {
-				cols := x[(n0*cv.C+gi*cv.cg)*cv.planeSize:]
-				if !cv.pointwise {
-					cv.unfold(x, gi, n0, n1, col, ld, parallel)
-					cols = col
-				}
-				gemmRun(parallel, false, false, cv.og, ld, cv.k, 1, wg, cv.k, cols, ld, 0, y[(n0*cv.O+gi*cv.og)*cv.ohw:], ld, rb, nil)
-				continue
-			}
-			cv.unfold(x, gi, n0, n1, col, ld, parallel)
-			gemmRun(parallel, false, false, cv.og, ld, cv.k, 1, wg, cv.k, col, ld, 0, st, ld, rb, nil)
-			cv.stage(y, gi, n0, n1, st, ld, true)
-		}
+	cv.eachRun(scratch, &convJob{cv: cv, op: convForward, x: x, w: w, bias: bias, y: y})
+}
+
+// forwardRun is Forward of run r, in buf.
+func (cv Conv) forwardRun(r int, buf []float32, parallel bool, x, w, bias, y []float32) {
+	n0, n1 := cv.runRange(r)
+	ld := (n1 - n0) * cv.ohw
+	var col, st []float32
+	if !cv.implicit {
+		col, st = buf[:cv.colLen], buf[cv.colLen:]
 	}
-	cv.eachRun(scratch, run)
+	for gi := 0; gi < cv.Groups; gi++ {
+		var rb []float32
+		if bias != nil {
+			rb = bias[gi*cv.og : (gi+1)*cv.og]
+		}
+		wg := w[gi*cv.og*cv.k:]
+		if cv.implicit {
+			f := cv.fwd
+			pad, st := buf[:cv.cg*f.hp*f.wp], buf[cv.cg*f.hp*f.wp:]
+			f.pad(x[(n0*cv.C+gi*cv.cg)*cv.planeSize:], cv.cg, pad)
+			sh := gemmShift{kh: cv.G.KH, kw: cv.G.KW, plane: f.hp * f.wp, dy: cv.G.DilH * f.wp, dx: cv.G.DilW}
+			gemmRunShift(parallel, cv.og, f.n, cv.k, 1, wg, cv.k, pad, sh, 0, st, f.n, rb)
+			f.unpad(st, cv.og, y[(n0*cv.O+gi*cv.og)*cv.ohw:], false)
+			continue
+		}
+		if cv.nb == 1 {
+			cols := x[(n0*cv.C+gi*cv.cg)*cv.planeSize:]
+			if !cv.pointwise {
+				cv.unfold(x, gi, n0, n1, col, ld, parallel)
+				cols = col
+			}
+			gemmRun(parallel, false, false, cv.og, ld, cv.k, 1, wg, cv.k, cols, ld, 0, y[(n0*cv.O+gi*cv.og)*cv.ohw:], ld, rb, nil)
+			continue
+		}
+		cv.unfold(x, gi, n0, n1, col, ld, parallel)
+		gemmRun(parallel, false, false, cv.og, ld, cv.k, 1, wg, cv.k, col, ld, 0, st, ld, rb, nil)
+		cv.stage(y, gi, n0, n1, st, ld, true)
+	}
 }
 
 // BackwardInput adds to gx [N, C, H, W] the gradient of Forward with respect
@@ -326,58 +418,60 @@ func (cv Conv) Forward(x, w, bias, y, scratch []float32) {
 // ScratchLen floats.
 func (cv Conv) BackwardInput(gy, w, gx, scratch []float32, overwrite bool) {
 	cv.checkLens("Conv.BackwardInput", gx, gy, w, scratch, cv.ScratchLen())
-	beta := float32(1)
-	if overwrite {
-		beta = 0
-	}
 	if cv.implicit {
 		cv.backwardInputImplicit(gy, w, gx, scratch, overwrite)
 		return
 	}
-	run := func(r int, buf []float32, parallel bool) {
-		n0, n1 := cv.runRange(r)
-		ld := (n1 - n0) * cv.ohw
-		col, st := buf[:cv.colLen], buf[cv.colLen:]
-		for gi := 0; gi < cv.Groups; gi++ {
-			wg := w[gi*cv.og*cv.k:]
-			gyg := gy[(n0*cv.O+gi*cv.og)*cv.ohw:]
-			if cv.nb > 1 {
-				cv.stage(gy, gi, n0, n1, st, ld, false)
-				gyg = st
-			}
-			if cv.pointwise && cv.nb == 1 {
-				// dx_g += w_gᵀ · gy_g (dx_g = with overwrite).
-				gemmRun(parallel, true, false, cv.k, ld, cv.og, 1, wg, cv.k, gyg, ld, beta, gx[(n0*cv.C+gi*cv.cg)*cv.planeSize:], ld, nil, nil)
+	cv.eachRun(scratch, &convJob{cv: cv, op: convBackwardInput, gy: gy, w: w, gx: gx, overwrite: overwrite})
+}
+
+// backwardInputRun is BackwardInput of run r, in buf.
+func (cv Conv) backwardInputRun(r int, buf []float32, parallel bool, gy, w, gx []float32, overwrite bool) {
+	beta := float32(1)
+	if overwrite {
+		beta = 0
+	}
+	n0, n1 := cv.runRange(r)
+	ld := (n1 - n0) * cv.ohw
+	col, st := buf[:cv.colLen], buf[cv.colLen:]
+	for gi := 0; gi < cv.Groups; gi++ {
+		wg := w[gi*cv.og*cv.k:]
+		gyg := gy[(n0*cv.O+gi*cv.og)*cv.ohw:]
+		if cv.nb > 1 {
+			cv.stage(gy, gi, n0, n1, st, ld, false)
+			gyg = st
+		}
+		if cv.pointwise && cv.nb == 1 {
+			// dx_g += w_gᵀ · gy_g (dx_g = with overwrite).
+			gemmRun(parallel, true, false, cv.k, ld, cv.og, 1, wg, cv.k, gyg, ld, beta, gx[(n0*cv.C+gi*cv.cg)*cv.planeSize:], ld, nil, nil)
+			continue
+		}
+		// dcols_g = w_gᵀ · gy_g, folded back onto dx.
+		gemmRun(parallel, true, false, cv.k, ld, cv.og, 1, wg, cv.k, gyg, ld, 0, col, ld, nil, nil)
+		for n := n0; n < n1; n++ {
+			xoff := (n*cv.C + gi*cv.cg) * cv.planeSize
+			src := col[(n-n0)*cv.ohw:]
+			if cv.pointwise {
+				for ci := 0; ci < cv.cg; ci++ {
+					d := gx[xoff+ci*cv.planeSize : xoff+(ci+1)*cv.planeSize]
+					if overwrite {
+						copy(d, src[ci*ld:])
+					} else {
+						addTo(d, src[ci*ld:])
+					}
+				}
 				continue
 			}
-			// dcols_g = w_gᵀ · gy_g, folded back onto dx.
-			gemmRun(parallel, true, false, cv.k, ld, cv.og, 1, wg, cv.k, gyg, ld, 0, col, ld, nil, nil)
-			for n := n0; n < n1; n++ {
-				xoff := (n*cv.C + gi*cv.cg) * cv.planeSize
-				src := col[(n-n0)*cv.ohw:]
-				if cv.pointwise {
-					for ci := 0; ci < cv.cg; ci++ {
-						d := gx[xoff+ci*cv.planeSize : xoff+(ci+1)*cv.planeSize]
-						if overwrite {
-							copy(d, src[ci*ld:])
-						} else {
-							addTo(d, src[ci*ld:])
-						}
-					}
-					continue
-				}
-				if overwrite {
-					clear(gx[xoff : xoff+cv.cg*cv.planeSize])
-				}
-				if parallel && n1-n0 == 1 {
-					Col2im(cv.G, cv.cg, col, gx[xoff:])
-				} else {
-					col2imPlanes(cv.G, src, ld, gx[xoff:], 0, cv.cg, true)
-				}
+			if overwrite {
+				clear(gx[xoff : xoff+cv.cg*cv.planeSize])
+			}
+			if parallel && n1-n0 == 1 {
+				Col2im(cv.G, cv.cg, col, gx[xoff:])
+			} else {
+				col2imPlanes(cv.G, src, ld, gx[xoff:], 0, cv.cg, true)
 			}
 		}
 	}
-	cv.eachRun(scratch, run)
 }
 
 // backwardInputImplicit is BackwardInput as the stride-1 convolution of gy,
@@ -385,7 +479,7 @@ func (cv Conv) BackwardInput(gy, w, gx, scratch []float32, overwrite bool) {
 // flipped in both directions and transposed (wf [C/G, O/G·KH·KW] per
 // group, made once at the front of scratch).
 func (cv Conv) backwardInputImplicit(gy, w, gx, scratch []float32, overwrite bool) {
-	g, kk := cv.G, cv.G.KH*cv.G.KW
+	kk := cv.G.KH * cv.G.KW
 	wf := scratch[:cv.O*cv.k]
 	for gi := 0; gi < cv.Groups; gi++ {
 		for o := 0; o < cv.og; o++ {
@@ -398,41 +492,22 @@ func (cv Conv) backwardInputImplicit(gy, w, gx, scratch []float32, overwrite boo
 			}
 		}
 	}
-	b := cv.bwd
-	kb := cv.og * kk
-	sh := gemmShift{kh: g.KH, kw: g.KW, plane: b.hp * b.wp, dy: g.DilH * b.wp, dx: g.DilW}
-	run := func(r int, buf []float32, parallel bool) {
-		n0, _ := cv.runRange(r)
-		pad, st := buf[:cv.og*b.hp*b.wp], buf[cv.og*b.hp*b.wp:]
-		for gi := 0; gi < cv.Groups; gi++ {
-			b.pad(gy[(n0*cv.O+gi*cv.og)*cv.ohw:], cv.og, pad)
-			gemmRunShift(parallel, cv.cg, b.n, kb, 1, wf[gi*cv.cg*kb:], kb, pad, sh, 0, st, b.n, nil)
-			b.unpad(st, cv.cg, gx[(n0*cv.C+gi*cv.cg)*cv.planeSize:], !overwrite)
-		}
-	}
-	cv.eachRun(scratch[cv.O*cv.k:], run)
+	cv.eachRun(scratch[cv.O*cv.k:], &convJob{cv: cv, op: convBackwardInputImplicit, gy: gy, w: wf, gx: gx, overwrite: overwrite})
 }
 
-// eachRun runs fn for every run of samples, in parallel slots of scratch
-// when there are several, else in order with parallel = true.
-func (cv Conv) eachRun(scratch []float32, fn func(r int, buf []float32, parallel bool)) {
-	slots := cv.slots()
-	per := cv.slotLen()
-	if slots == 1 {
-		for r := 0; r < cv.runs; r++ {
-			fn(r, scratch[:per], true)
-		}
-		return
+// backwardInputImplicitRun is backwardInputImplicit of run r (one sample),
+// in buf, given the flipped filters wf.
+func (cv Conv) backwardInputImplicitRun(r int, buf []float32, parallel bool, gy, wf, gx []float32, overwrite bool) {
+	g, b := cv.G, cv.bwd
+	kb := cv.og * g.KH * g.KW
+	sh := gemmShift{kh: g.KH, kw: g.KW, plane: b.hp * b.wp, dy: g.DilH * b.wp, dx: g.DilW}
+	n0, _ := cv.runRange(r)
+	pad, st := buf[:cv.og*b.hp*b.wp], buf[cv.og*b.hp*b.wp:]
+	for gi := 0; gi < cv.Groups; gi++ {
+		b.pad(gy[(n0*cv.O+gi*cv.og)*cv.ohw:], cv.og, pad)
+		gemmRunShift(parallel, cv.cg, b.n, kb, 1, wf[gi*cv.cg*kb:], kb, pad, sh, 0, st, b.n, nil)
+		b.unpad(st, cv.cg, gx[(n0*cv.C+gi*cv.cg)*cv.planeSize:], !overwrite)
 	}
-	ParallelFor(slots, 1, func(lo, hi int) {
-		for s := lo; s < hi; s++ {
-			buf := scratch[s*per : (s+1)*per]
-			rlo, rhi := sampleRange(cv.runs, slots, s)
-			for r := rlo; r < rhi; r++ {
-				fn(r, buf, false)
-			}
-		}
-	})
 }
 
 // BackwardFilter adds to gw [O, C/G, KH, KW] the gradient of Forward with
@@ -441,51 +516,42 @@ func (cv Conv) eachRun(scratch []float32, fn func(r int, buf []float32, parallel
 // floats.
 func (cv Conv) BackwardFilter(gy, x, gw, scratch []float32) {
 	cv.checkLens("Conv.BackwardFilter", x, gy, gw, scratch, cv.FilterScratchLen())
-	// acc adds the runs [rlo, rhi) into dst (beta 1) or, with first,
-	// overwrites dst with them.
-	acc := func(rlo, rhi int, buf, dst []float32, first, parallel bool) {
-		col, st := buf[:cv.colLen], buf[cv.colLen:]
-		for r := rlo; r < rhi; r++ {
-			n0, n1 := cv.runRange(r)
-			ld := (n1 - n0) * cv.ohw
-			beta := float32(1)
-			if first && r == rlo {
-				beta = 0
-			}
-			for gi := 0; gi < cv.Groups; gi++ {
-				gyg := gy[(n0*cv.O+gi*cv.og)*cv.ohw:]
-				if cv.nb > 1 {
-					cv.stage(gy, gi, n0, n1, st, ld, false)
-					gyg = st
-				}
-				cols := x[(n0*cv.C+gi*cv.cg)*cv.planeSize:]
-				if cv.colLen > 0 {
-					cv.unfold(x, gi, n0, n1, col, ld, parallel)
-					cols = col
-				}
-				gemmRun(parallel, false, true, cv.og, cv.k, ld, 1, gyg, ld, cols, ld, beta, dst[gi*cv.og*cv.k:], cv.k, nil, nil)
-			}
-		}
-	}
 	slots := cv.FilterSlots()
 	if slots == 1 {
-		acc(0, cv.runs, scratch, gw, false, true)
+		cv.filterRuns(0, cv.runs, scratch, gw, false, true, gy, x)
 		return
 	}
 	wl := cv.O * cv.k
 	per := cv.colLen + cv.stageLen + wl
-	ParallelFor(slots, 1, func(lo, hi int) {
-		for s := lo; s < hi; s++ {
-			buf := scratch[s*per : (s+1)*per]
-			rlo, rhi := sampleRange(cv.runs, slots, s)
-			acc(rlo, rhi, buf[wl:], buf[:wl], true, false)
+	parallelJob(&convJobs, slots, 1, &convJob{cv: cv, op: convBackwardFilter, gy: gy, x: x, scratch: scratch, slots: slots, per: per})
+	parallelJob(&convJobs, wl, 4096, &convJob{cv: cv, op: convFilterSum, gw: gw, scratch: scratch, slots: slots, per: per})
+}
+
+// filterRuns adds the filter gradient of the runs [rlo, rhi) into dst
+// (beta 1) or, with first, overwrites dst with them, in buf.
+func (cv Conv) filterRuns(rlo, rhi int, buf, dst []float32, first, parallel bool, gy, x []float32) {
+	col, st := buf[:cv.colLen], buf[cv.colLen:]
+	for r := rlo; r < rhi; r++ {
+		n0, n1 := cv.runRange(r)
+		ld := (n1 - n0) * cv.ohw
+		beta := float32(1)
+		if first && r == rlo {
+			beta = 0
 		}
-	})
-	ParallelFor(wl, 4096, func(lo, hi int) {
-		for s := 0; s < slots; s++ {
-			addTo(gw[lo:hi], scratch[s*per+lo:s*per+hi])
+		for gi := 0; gi < cv.Groups; gi++ {
+			gyg := gy[(n0*cv.O+gi*cv.og)*cv.ohw:]
+			if cv.nb > 1 {
+				cv.stage(gy, gi, n0, n1, st, ld, false)
+				gyg = st
+			}
+			cols := x[(n0*cv.C+gi*cv.cg)*cv.planeSize:]
+			if cv.colLen > 0 {
+				cv.unfold(x, gi, n0, n1, col, ld, parallel)
+				cols = col
+			}
+			gemmRun(parallel, false, true, cv.og, cv.k, ld, 1, gyg, ld, cols, ld, beta, dst[gi*cv.og*cv.k:], cv.k, nil, nil)
 		}
-	})
+	}
 }
 
 // BiasGrad adds to gb [c] the sums of gy [n, c, s] over samples and the s
@@ -494,16 +560,5 @@ func (cv Conv) BackwardFilter(gy, x, gw, scratch []float32) {
 func BiasGrad(n, c, s int, gy, gb []float32) {
 	convCheckLen("BiasGrad gy", gy, n*c*s)
 	convCheckLen("BiasGrad gb", gb, c)
-	ParallelFor(c, convGrain(n*s), func(lo, hi int) {
-		for ch := lo; ch < hi; ch++ {
-			for i := 0; i < n; i++ {
-				p := gy[(i*c+ch)*s : (i*c+ch+1)*s]
-				var sum float32
-				for _, v := range p {
-					sum += v
-				}
-				gb[ch] += sum
-			}
-		}
-	})
+	parallelJob(&convJobs, c, convGrain(n*s), &convJob{op: convBiasGrad, gy: gy, gw: gb, n: n, c: c, s: s})
 }
