@@ -41,20 +41,7 @@ func elementwiseReduceCheck(name string, base []int, perGroup ...[]float32) {
 func ReduceSum(out, x []float32, base, offs []int) {
 	elementwiseReduceCheck("ReduceSum", base, out)
 	contiguous := useAsm && len(offs) >= 8 && vecContiguous(offs)
-	ParallelFor(len(base), elementwiseReduceGrain(len(offs)), func(lo, hi int) {
-		for o := lo; o < hi; o++ {
-			b := base[o]
-			if contiguous {
-				out[o] = vecSum(x[b+offs[0] : b+offs[0]+len(offs)])
-				continue
-			}
-			var s float32
-			for _, d := range offs {
-				s += x[b+d]
-			}
-			out[o] = s
-		}
-	})
+	parallelJob(&reduceJobs, len(base), elementwiseReduceGrain(len(offs)), &reduceJob{groups: reduceSumGroups, out: out, x: x, base: base, offs: offs, contiguous: contiguous})
 }
 
 // ReduceSumBackward spreads each output gradient over its group (the
@@ -67,14 +54,7 @@ func ReduceSum(out, x []float32, base, offs []int) {
 //	}
 func ReduceSumBackward(dx, g []float32, base, offs []int, scale float32) {
 	elementwiseReduceCheck("ReduceSumBackward", base, g)
-	ParallelFor(len(base), elementwiseReduceGrain(len(offs)), func(lo, hi int) {
-		for o := lo; o < hi; o++ {
-			b, v := base[o], g[o]*scale
-			for _, d := range offs {
-				dx[b+d] += v
-			}
-		}
-	})
+	parallelJob(&reduceJobs, len(base), elementwiseReduceGrain(len(offs)), &reduceJob{groups: reduceSumBackGroups, dx: dx, g: g, base: base, offs: offs, scale: scale})
 }
 
 // ReduceMax sets out[o] to the largest element of group o and arg[o] to the
@@ -100,19 +80,7 @@ func ReduceMax(out []float32, arg []int, x []float32, base, offs []int) {
 	if len(offs) == 0 && len(base) > 0 {
 		panic("kernels: ReduceMax: empty groups")
 	}
-	ParallelFor(len(base), elementwiseReduceGrain(len(offs)), func(lo, hi int) {
-		for o := lo; o < hi; o++ {
-			b := base[o]
-			a := b + offs[0]
-			m := x[a]
-			for _, d := range offs[1:] {
-				if v := x[b+d]; v > m || (v != v && m == m) {
-					a, m = b+d, v
-				}
-			}
-			arg[o], out[o] = a, m
-		}
-	})
+	parallelJob(&reduceJobs, len(base), elementwiseReduceGrain(len(offs)), &reduceJob{groups: reduceMaxGroups, out: out, arg: arg, x: x, base: base, offs: offs})
 }
 
 // ReduceVariance computes each group's mean and its sum of squared
@@ -134,22 +102,7 @@ func ReduceMax(out []float32, arg []int, x []float32, base, offs []int) {
 func ReduceVariance(out, mean, x []float32, base, offs []int, div float32) {
 	elementwiseReduceCheck("ReduceVariance", base, out, mean)
 	n := float32(len(offs))
-	ParallelFor(len(base), elementwiseReduceGrain(2*len(offs)), func(lo, hi int) {
-		for o := lo; o < hi; o++ {
-			b := base[o]
-			var s float32
-			for _, d := range offs {
-				s += x[b+d]
-			}
-			m := s / n
-			var q float32
-			for _, d := range offs {
-				e := x[b+d] - m
-				q += e * e
-			}
-			mean[o], out[o] = m, q/div
-		}
-	})
+	parallelJob(&reduceJobs, len(base), elementwiseReduceGrain(2*len(offs)), &reduceJob{groups: reduceVarianceGroups, out: out, mean: mean, x: x, base: base, offs: offs, n: n, div: div})
 }
 
 // ReduceVarianceBackward is the adjoint of ReduceVariance for
@@ -162,14 +115,95 @@ func ReduceVariance(out, mean, x []float32, base, offs []int, div float32) {
 //	}
 func ReduceVarianceBackward(dx, g, x, mean []float32, base, offs []int, scale float32) {
 	elementwiseReduceCheck("ReduceVarianceBackward", base, g, mean)
-	ParallelFor(len(base), elementwiseReduceGrain(len(offs)), func(lo, hi int) {
-		for o := lo; o < hi; o++ {
-			b, v, m := base[o], scale*g[o], mean[o]
-			for _, d := range offs {
-				dx[b+d] += v * (x[b+d] - m)
+	parallelJob(&reduceJobs, len(base), elementwiseReduceGrain(len(offs)), &reduceJob{groups: reduceVarianceBackGroups, dx: dx, g: g, x: x, mean: mean, base: base, offs: offs, scale: scale})
+}
+
+// reduceJob is one call of a reduction kernel: its loop over groups and
+// operands.
+type reduceJob struct {
+	groups              func(j *reduceJob, lo, hi int)
+	out, mean, x, g, dx []float32
+	arg, base, offs     []int
+	n, div, scale       float32
+	contiguous          bool
+}
+
+var reduceJobs gemmFreeList[reduceJob]
+
+func (j *reduceJob) run(lo, hi int) { j.groups(j, lo, hi) }
+
+// reduceSumGroups runs groups [lo, hi) of ReduceSum.
+func reduceSumGroups(j *reduceJob, lo, hi int) {
+	out, x, base, offs, contiguous := j.out, j.x, j.base, j.offs, j.contiguous
+	for o := lo; o < hi; o++ {
+		b := base[o]
+		if contiguous {
+			out[o] = vecSum(x[b+offs[0] : b+offs[0]+len(offs)])
+			continue
+		}
+		var s float32
+		for _, d := range offs {
+			s += x[b+d]
+		}
+		out[o] = s
+	}
+}
+
+// reduceSumBackGroups runs groups [lo, hi) of ReduceSumBackward.
+func reduceSumBackGroups(j *reduceJob, lo, hi int) {
+	dx, g, base, offs, scale := j.dx, j.g, j.base, j.offs, j.scale
+	for o := lo; o < hi; o++ {
+		b, v := base[o], g[o]*scale
+		for _, d := range offs {
+			dx[b+d] += v
+		}
+	}
+}
+
+// reduceMaxGroups runs groups [lo, hi) of ReduceMax.
+func reduceMaxGroups(j *reduceJob, lo, hi int) {
+	out, arg, x, base, offs := j.out, j.arg, j.x, j.base, j.offs
+	for o := lo; o < hi; o++ {
+		b := base[o]
+		a := b + offs[0]
+		m := x[a]
+		for _, d := range offs[1:] {
+			if v := x[b+d]; v > m || (v != v && m == m) {
+				a, m = b+d, v
 			}
 		}
-	})
+		arg[o], out[o] = a, m
+	}
+}
+
+// reduceVarianceGroups runs groups [lo, hi) of ReduceVariance.
+func reduceVarianceGroups(j *reduceJob, lo, hi int) {
+	out, mean, x, base, offs, n, div := j.out, j.mean, j.x, j.base, j.offs, j.n, j.div
+	for o := lo; o < hi; o++ {
+		b := base[o]
+		var s float32
+		for _, d := range offs {
+			s += x[b+d]
+		}
+		m := s / n
+		var q float32
+		for _, d := range offs {
+			e := x[b+d] - m
+			q += e * e
+		}
+		mean[o], out[o] = m, q/div
+	}
+}
+
+// reduceVarianceBackGroups runs groups [lo, hi) of ReduceVarianceBackward.
+func reduceVarianceBackGroups(j *reduceJob, lo, hi int) {
+	dx, g, x, mean, base, offs, scale := j.dx, j.g, j.x, j.mean, j.base, j.offs, j.scale
+	for o := lo; o < hi; o++ {
+		b, v, m := base[o], scale*g[o], mean[o]
+		for _, d := range offs {
+			dx[b+d] += v * (x[b+d] - m)
+		}
+	}
 }
 
 // vecContiguous reports whether offs[i] = offs[0]+i for every i.
