@@ -14,6 +14,12 @@ type nodeSlabs struct {
 	layerNorm slab[layerNormNode]
 	batchNorm slab[batchNormNode]
 	attention slab[attentionNode]
+
+	tokenLinear slab[tokenLinearNode]
+	softmax     slab[softmaxNode]
+	reduce      slab[reduceNode]
+	conv        slab[convNode]
+	avgPool     slab[globalAvgPoolNode]
 }
 
 func (s *nodeSlabs) rewind() {
@@ -26,4 +32,9 @@ func (s *nodeSlabs) rewind() {
 	s.layerNorm.rewind()
 	s.batchNorm.rewind()
 	s.attention.rewind()
+	s.tokenLinear.rewind()
+	s.softmax.rewind()
+	s.reduce.rewind()
+	s.conv.rewind()
+	s.avgPool.rewind()
 }

@@ -94,7 +94,8 @@ func convResolve(xs, ws []int, b *Var, o Conv2dOpts) convSize {
 func (t *Tape) Conv2d(x, w, b *Var, o Conv2dOpts) *Var {
 	s := convResolve(x.Value.Shape, w.Value.Shape, b, o)
 	g := s.g
-	out := t.newOutRaw([]int{s.n, s.o, g.OH, g.OW}, x, w, b)
+	shape := [4]int{s.n, s.o, g.OH, g.OW}
+	out := t.newOutRaw(shape[:], x, w, b)
 	cg, og := s.c/s.groups, s.o/s.groups
 	k := cg * g.KH * g.KW
 	t.addMACs(s.n * s.o * g.OH * g.OW * k)
@@ -106,7 +107,6 @@ func (t *Tape) Conv2d(x, w, b *Var, o Conv2dOpts) *Var {
 		bd = b.Value.Data
 	}
 	xd, wd, yd := x.Value.Data, w.Value.Data, out.Value.Data
-	ohw := g.OH * g.OW
 	depthwise := s.groups == s.c && s.c > 1
 	if depthwise {
 		kernels.DepthwiseConv2d(g, s.n, s.c, og, xd, wd, bd, yd)
@@ -114,29 +114,47 @@ func (t *Tape) Conv2d(x, w, b *Var, o Conv2dOpts) *Var {
 		cv := kernels.NewConv(g, s.n, s.c, s.o, s.groups)
 		cv.Forward(xd, wd, bd, yd, t.allocRaw(cv.ScratchLen()))
 	}
-	t.push("Conv2d", out, func(gy []float32) {
-		if b != nil && b.requiresGrad {
-			kernels.BiasGrad(s.n, s.o, ohw, gy, b.grad())
-		}
-		if depthwise {
-			if x.requiresGrad {
-				kernels.DepthwiseConv2dBackwardInput(g, s.n, s.c, og, gy, wd, x.grad())
-			}
-			if w.requiresGrad {
-				kernels.DepthwiseConv2dBackwardFilter(g, s.n, s.c, og, gy, xd, w.grad())
-			}
-			return
-		}
-		cv := kernels.NewConv(g, s.n, s.c, s.o, s.groups)
-		if w.requiresGrad {
-			cv.BackwardFilter(gy, xd, w.grad(), t.allocRaw(cv.FilterScratchLen()))
-		}
-		if x.requiresGrad {
-			gx, fresh := x.gradFresh()
-			cv.BackwardInput(gy, wd, gx, t.allocRaw(cv.ScratchLen()), fresh)
-		}
-	}, x, w, b)
+	if t.wants(out, x, w, b) {
+		n := t.arena.nodes.conv.get()
+		*n = convNode{t: t, x: x, w: w, b: b, s: s, depthwise: depthwise}
+		t.pushNode("Conv2d", out, n)
+	}
 	return out
+}
+
+// convNode is the backward of Conv2d.
+type convNode struct {
+	t         *Tape // where scratch comes from
+	x, w, b   *Var
+	s         convSize
+	depthwise bool
+}
+
+func (n *convNode) backward(gy []float32) {
+	t, x, w, b, s, depthwise := n.t, n.x, n.w, n.b, n.s, n.depthwise
+	g := s.g
+	og, ohw := s.o/s.groups, g.OH*g.OW
+	xd, wd := x.Value.Data, w.Value.Data
+	if b != nil && b.requiresGrad {
+		kernels.BiasGrad(s.n, s.o, ohw, gy, b.grad())
+	}
+	if depthwise {
+		if x.requiresGrad {
+			kernels.DepthwiseConv2dBackwardInput(g, s.n, s.c, og, gy, wd, x.grad())
+		}
+		if w.requiresGrad {
+			kernels.DepthwiseConv2dBackwardFilter(g, s.n, s.c, og, gy, xd, w.grad())
+		}
+		return
+	}
+	cv := kernels.NewConv(g, s.n, s.c, s.o, s.groups)
+	if w.requiresGrad {
+		cv.BackwardFilter(gy, xd, w.grad(), t.allocRaw(cv.FilterScratchLen()))
+	}
+	if x.requiresGrad {
+		gx, fresh := x.gradFresh()
+		cv.BackwardInput(gy, wd, gx, t.allocRaw(cv.ScratchLen()), fresh)
+	}
 }
 
 // refConv2d is the naive reference for Conv2d: each output index is decoded

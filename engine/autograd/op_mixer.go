@@ -28,7 +28,9 @@ func (t *Tape) TokenLinear(x, w, bias *Var) *Var {
 	}
 	s, c, o := xs[len(xs)-2], xs[len(xs)-1], ws[0]
 	nb := tensor.Numel(xs[:len(xs)-2])
-	shape := append(append([]int{}, xs[:len(xs)-2]...), o, c)
+	shape := t.ints(len(xs))
+	copy(shape, xs[:len(xs)-2])
+	shape[len(xs)-2], shape[len(xs)-1] = o, c
 	out := t.newOutRaw(shape, x, w, bias) // the GEMM writes every element
 	t.addMACs(nb * o * s * c)
 	if isMeta(out) {
@@ -42,29 +44,44 @@ func (t *Tape) TokenLinear(x, w, bias *Var) *Var {
 	for p := 0; p < nb; p++ {
 		kernels.SgemmBias(false, false, o, c, s, 1, wd, s, xd[p*s*c:], c, 0, od[p*o*c:], c, bd, nil)
 	}
-	t.push("TokenLinear", out, func(g []float32) {
-		// dX = Wᵀ·dOut, dW = Σ dOut·Xᵀ (in batch order), dBias = row sums.
-		for p := 0; p < nb; p++ {
-			gp := g[p*o*c : (p+1)*o*c]
-			if x.requiresGrad {
-				kernels.Sgemm(true, false, s, c, o, 1, wd, s, gp, c, 1, x.grad()[p*s*c:], c)
-			}
-			if w.requiresGrad {
-				kernels.Sgemm(false, true, o, s, c, 1, gp, c, xd[p*s*c:], c, 1, w.grad(), s)
-			}
-			if bias != nil && bias.requiresGrad {
-				gb := bias.grad()
-				for i := range o {
-					var sum float32
-					for _, v := range gp[i*c : (i+1)*c] {
-						sum += v
-					}
-					gb[i] += sum
+	if t.wants(out, x, w, bias) {
+		n := t.arena.nodes.tokenLinear.get()
+		*n = tokenLinearNode{x: x, w: w, bias: bias, nb: nb, s: s, c: c, o: o}
+		t.pushNode("TokenLinear", out, n)
+	}
+	return out
+}
+
+// tokenLinearNode is the backward of TokenLinear.
+type tokenLinearNode struct {
+	x, w, bias  *Var
+	nb, s, c, o int
+}
+
+func (n *tokenLinearNode) backward(g []float32) {
+	x, w, bias := n.x, n.w, n.bias
+	nb, s, c, o := n.nb, n.s, n.c, n.o
+	xd, wd := x.Value.Data, w.Value.Data
+	// dX = Wᵀ·dOut, dW = Σ dOut·Xᵀ (in batch order), dBias = row sums.
+	for p := 0; p < nb; p++ {
+		gp := g[p*o*c : (p+1)*o*c]
+		if x.requiresGrad {
+			kernels.Sgemm(true, false, s, c, o, 1, wd, s, gp, c, 1, x.grad()[p*s*c:], c)
+		}
+		if w.requiresGrad {
+			kernels.Sgemm(false, true, o, s, c, 1, gp, c, xd[p*s*c:], c, 1, w.grad(), s)
+		}
+		if bias != nil && bias.requiresGrad {
+			gb := bias.grad()
+			for i := range o {
+				var sum float32
+				for _, v := range gp[i*c : (i+1)*c] {
+					sum += v
 				}
+				gb[i] += sum
 			}
 		}
-	}, x, w, bias)
-	return out
+	}
 }
 
 // LayerScaleAdd returns x + gamma·h with gamma [D] broadcast over the last

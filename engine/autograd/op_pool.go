@@ -125,10 +125,22 @@ func (t *Tape) GlobalAvgPool(x *Var) *Var {
 	}
 	planes, h, w := xs[0]*xs[1], xs[2], xs[3]
 	kernels.AdaptiveAvgPool2d(planes, h, w, 1, 1, x.Value.Data, out.Value.Data)
-	t.push("GlobalAvgPool", out, func(gy []float32) {
-		kernels.AdaptiveAvgPool2dBackward(planes, h, w, 1, 1, gy, x.grad())
-	}, x)
+	if t.wants(out, x) {
+		n := t.arena.nodes.avgPool.get()
+		*n = globalAvgPoolNode{x: x, planes: planes, h: h, w: w}
+		t.pushNode("GlobalAvgPool", out, n)
+	}
 	return out
+}
+
+// globalAvgPoolNode is the backward of GlobalAvgPool.
+type globalAvgPoolNode struct {
+	x            *Var
+	planes, h, w int
+}
+
+func (n *globalAvgPoolNode) backward(gy []float32) {
+	kernels.AdaptiveAvgPool2dBackward(n.planes, n.h, n.w, 1, 1, gy, n.x.grad())
 }
 
 // poolRefWindow calls fn(iy, ix) for every in-bounds cell of the window of

@@ -2,6 +2,7 @@ package autograd
 
 import (
 	"math"
+	"slices"
 
 	"github.com/reprise-ml/reprise/engine/kernels"
 	"github.com/reprise-ml/reprise/engine/tensor"
@@ -17,16 +18,14 @@ import (
 // Sum returns the sum of x over axes, as torch.sum(x, dim=axes,
 // keepdim=keepdim).
 func (t *Tape) Sum(x *Var, axes []int, keepdim bool) *Var {
-	r := elementwiseReduction("Sum", x.Value.Shape, axes, keepdim)
+	r := elementwiseReduction(t, "Sum", x.Value.Shape, axes, keepdim)
 	out := t.newOut(r.shape, x)
 	if isMeta(out) {
 		return out
 	}
-	base, offs := r.groups()
+	base, offs := r.groups(t)
 	kernels.ReduceSum(out.Value.Data, x.Value.Data, base, offs)
-	t.push("Sum", out, func(g []float32) {
-		kernels.ReduceSumBackward(x.grad(), g, base, offs, 1)
-	}, x)
+	t.pushReduceSum("Sum", out, x, base, offs, 1)
 	return out
 }
 
@@ -34,21 +33,40 @@ func (t *Tape) Sum(x *Var, axes []int, keepdim bool) *Var {
 // keepdim=keepdim): the float32 sum divided by the group size (NaN for an
 // empty group).
 func (t *Tape) Mean(x *Var, axes []int, keepdim bool) *Var {
-	r := elementwiseReduction("Mean", x.Value.Shape, axes, keepdim)
+	r := elementwiseReduction(t, "Mean", x.Value.Shape, axes, keepdim)
 	out := t.newOut(r.shape, x)
 	if isMeta(out) {
 		return out
 	}
-	base, offs := r.groups()
+	base, offs := r.groups(t)
 	od, n := out.Value.Data, float32(r.n)
 	kernels.ReduceSum(od, x.Value.Data, base, offs)
 	for i := range od {
 		od[i] /= n
 	}
-	t.push("Mean", out, func(g []float32) {
-		kernels.ReduceSumBackward(x.grad(), g, base, offs, 1/n)
-	}, x)
+	t.pushReduceSum("Mean", out, x, base, offs, 1/n)
 	return out
+}
+
+// pushReduceSum records the backward of a sum over groups scaled by scale:
+// each output's gradient, times scale, spread over its group.
+func (t *Tape) pushReduceSum(name string, out, x *Var, base, offs []int, scale float32) {
+	if t.wants(out, x) {
+		n := t.arena.nodes.reduce.get()
+		*n = reduceNode{x: x, base: base, offs: offs, scale: scale}
+		t.pushNode(name, out, n)
+	}
+}
+
+// reduceNode is the backward of Sum and Mean.
+type reduceNode struct {
+	x          *Var
+	base, offs []int
+	scale      float32
+}
+
+func (n *reduceNode) backward(g []float32) {
+	kernels.ReduceSumBackward(n.x.grad(), g, n.base, n.offs, n.scale)
 }
 
 // Max returns the largest element of x over axes, as torch.amax(x,
@@ -57,7 +75,7 @@ func (t *Tape) Mean(x *Var, axes []int, keepdim bool) *Var {
 // order), where torch.amax splits it evenly among tied maxima: the two agree
 // when there are no ties. An empty group panics.
 func (t *Tape) Max(x *Var, axes []int, keepdim bool) *Var {
-	r := elementwiseReduction("Max", x.Value.Shape, axes, keepdim)
+	r := elementwiseReduction(t, "Max", x.Value.Shape, axes, keepdim)
 	if r.n == 0 && tensor.Numel(r.shape) > 0 {
 		panicf("Max: reducing shape %v over axes %v, which are empty", x.Value.Shape, axes)
 	}
@@ -65,7 +83,7 @@ func (t *Tape) Max(x *Var, axes []int, keepdim bool) *Var {
 	if isMeta(out) {
 		return out
 	}
-	base, offs := r.groups()
+	base, offs := r.groups(t)
 	arg := make([]int, len(base))
 	kernels.ReduceMax(out.Value.Data, arg, x.Value.Data, base, offs)
 	t.push("Max", out, func(g []float32) {
@@ -85,12 +103,12 @@ func (t *Tape) Max(x *Var, axes []int, keepdim bool) *Var {
 // deviations) in float32; PyTorch accumulates differently (Welford), so the
 // two agree to float32 rounding, not bit for bit.
 func (t *Tape) Variance(x *Var, axes []int, correction int, keepdim bool) *Var {
-	r := elementwiseReduction("Variance", x.Value.Shape, axes, keepdim)
+	r := elementwiseReduction(t, "Variance", x.Value.Shape, axes, keepdim)
 	out := t.newOut(r.shape, x)
 	if isMeta(out) {
 		return out
 	}
-	base, offs := r.groups()
+	base, offs := r.groups(t)
 	div := float32(max(0, r.n-correction))
 	mean := t.alloc(len(base))
 	kernels.ReduceVariance(out.Value.Data, mean, x.Value.Data, base, offs, div)
@@ -103,17 +121,18 @@ func (t *Tape) Variance(x *Var, axes []int, correction int, keepdim bool) *Var {
 // elementwiseReduce describes a reduction of a tensor of shape in over some
 // of its axes.
 type elementwiseReduce struct {
-	in      []int  // input shape
-	reduced []bool // per input axis
-	shape   []int  // output shape
-	n       int    // elements per output (group size)
+	in      []int // input shape
+	reduced []int // per input axis: 1 if reduced, else 0
+	shape   []int // output shape
+	n       int   // elements per output (group size)
 }
 
 // elementwiseReduction validates axes for shape in and returns the
-// reduction; op names the caller in panics.
-func elementwiseReduction(op string, in, axes []int, keepdim bool) elementwiseReduce {
+// reduction, its slices from t (see Tape.ints); op names the caller in
+// panics.
+func elementwiseReduction(t *Tape, op string, in, axes []int, keepdim bool) elementwiseReduce {
 	rank := len(in)
-	r := elementwiseReduce{in: in, reduced: make([]bool, rank), shape: []int{}, n: 1}
+	r := elementwiseReduce{in: in, reduced: t.ints(rank), shape: t.ints(rank)[:0], n: 1}
 	for _, a := range axes {
 		if a < -rank || a >= rank {
 			panicf("%s: axis %d out of range for shape %v", op, a, in)
@@ -121,22 +140,22 @@ func elementwiseReduction(op string, in, axes []int, keepdim bool) elementwiseRe
 		if a < 0 {
 			a += rank
 		}
-		if r.reduced[a] {
-			panicf("%s: axis %d repeated in axes %v for shape %v", op, a, axes, in)
+		if r.reduced[a] == 1 {
+			panicf("%s: axis %d repeated in axes %v for shape %v", op, a, slices.Clone(axes), in)
 		}
-		r.reduced[a] = true
+		r.reduced[a] = 1
 	}
 	for d := range r.reduced {
 		if len(axes) == 0 {
-			r.reduced[d] = true
+			r.reduced[d] = 1
 		}
 		switch {
-		case !r.reduced[d]:
+		case r.reduced[d] == 0:
 			r.shape = append(r.shape, in[d])
 		case keepdim:
 			r.shape = append(r.shape, 1)
 		}
-		if r.reduced[d] {
+		if r.reduced[d] == 1 {
 			r.n *= in[d]
 		}
 	}
@@ -145,26 +164,28 @@ func elementwiseReduction(op string, in, axes []int, keepdim bool) elementwiseRe
 
 // groups returns, for the kernels, the flat offset in the input of the first
 // element of each output's group (in output order) and the offsets of a
-// group's elements relative to it (in row-major order of the reduced axes).
-func (r elementwiseReduce) groups() (base, offs []int) {
-	strides := tensor.Strides(r.in)
-	var keptN, keptS, redN, redS []int
+// group's elements relative to it (in row-major order of the reduced axes),
+// both from t.
+func (r elementwiseReduce) groups(t *Tape) (base, offs []int) {
+	rank := len(r.in)
+	strides := shapeStrides(t.ints(rank), r.in)
+	keptN, keptS, redN, redS := t.ints(rank)[:0], t.ints(rank)[:0], t.ints(rank)[:0], t.ints(rank)[:0]
 	for d, n := range r.in {
-		if r.reduced[d] {
+		if r.reduced[d] == 1 {
 			redN, redS = append(redN, n), append(redS, strides[d])
 		} else {
 			keptN, keptS = append(keptN, n), append(keptS, strides[d])
 		}
 	}
-	return elementwiseOffsets(keptN, keptS), elementwiseOffsets(redN, redS)
+	return elementwiseOffsets(t, keptN, keptS), elementwiseOffsets(t, redN, redS)
 }
 
 // elementwiseOffsets lists Σ_d c[d]·strides[d] for every coordinate c of
-// sizes, in row-major order.
-func elementwiseOffsets(sizes, strides []int) []int {
+// sizes, in row-major order, in a slice from t.
+func elementwiseOffsets(t *Tape, sizes, strides []int) []int {
 	n := tensor.Numel(sizes)
-	offs := make([]int, n)
-	coord := make([]int, len(sizes))
+	offs := t.ints(n)
+	coord := t.ints(len(sizes))
 	off := 0
 	for i := range offs {
 		offs[i] = off

@@ -17,9 +17,7 @@ func (t *Tape) Softmax(x *Var, axis int) *Var {
 		return out
 	}
 	kernels.Softmax(out.Value.Data, x.Value.Data, outer, n, inner)
-	t.push("Softmax", out, func(g []float32) {
-		kernels.SoftmaxBackward(x.grad(), g, out.Value.Data, outer, n, inner)
-	}, x)
+	t.pushSoftmax("Softmax", out, x, false, outer, n, inner)
 	return out
 }
 
@@ -33,10 +31,32 @@ func (t *Tape) LogSoftmax(x *Var, axis int) *Var {
 		return out
 	}
 	kernels.LogSoftmax(out.Value.Data, x.Value.Data, outer, n, inner)
-	t.push("LogSoftmax", out, func(g []float32) {
-		kernels.LogSoftmaxBackward(x.grad(), g, out.Value.Data, outer, n, inner)
-	}, x)
+	t.pushSoftmax("LogSoftmax", out, x, true, outer, n, inner)
 	return out
+}
+
+// pushSoftmax records the backward of Softmax (log false) or LogSoftmax.
+func (t *Tape) pushSoftmax(name string, out, x *Var, log bool, outer, n, inner int) {
+	if t.wants(out, x) {
+		nd := t.arena.nodes.softmax.get()
+		*nd = softmaxNode{x: x, y: out, log: log, outer: outer, n: n, inner: inner}
+		t.pushNode(name, out, nd)
+	}
+}
+
+// softmaxNode is the backward of Softmax or LogSoftmax, given the output y.
+type softmaxNode struct {
+	x, y            *Var
+	log             bool
+	outer, n, inner int
+}
+
+func (nd *softmaxNode) backward(g []float32) {
+	if nd.log {
+		kernels.LogSoftmaxBackward(nd.x.grad(), g, nd.y.Value.Data, nd.outer, nd.n, nd.inner)
+		return
+	}
+	kernels.SoftmaxBackward(nd.x.grad(), g, nd.y.Value.Data, nd.outer, nd.n, nd.inner)
 }
 
 // elementwiseSoftmaxAxis validates axis for shape and views the shape as

@@ -114,10 +114,14 @@ type arena struct {
 // slabChunk is the number of values a slab allocates at once.
 const slabChunk = 256
 
-// slab hands out values of type T from chunks kept across rewinds.
+// slab hands out values of type T from chunks kept across rewinds. Runs
+// longer than a chunk get buffers of their own, reused by position within
+// a step as the arena's float buffers are.
 type slab[T any] struct {
 	chunks [][]T
 	n      int // values handed out since the last rewind
+	big    [][]T
+	nbig   int // long runs handed out since the last rewind
 }
 
 // get returns the next value, zeroed.
@@ -138,7 +142,9 @@ func (s *slab[T]) get() *T {
 func (s *slab[T]) run(src []T) []T {
 	n := len(src)
 	if n > slabChunk {
-		return append([]T(nil), src...)
+		r := s.long(n)
+		copy(r, src)
+		return r
 	}
 	c, i := s.n/slabChunk, s.n%slabChunk
 	if i+n > slabChunk {
@@ -157,7 +163,9 @@ func (s *slab[T]) run(src []T) []T {
 // one chunk.
 func (s *slab[T]) make(n int) []T {
 	if n > slabChunk {
-		return make([]T, n)
+		r := s.long(n)
+		clear(r)
+		return r
 	}
 	c, i := s.n/slabChunk, s.n%slabChunk
 	if i+n > slabChunk {
@@ -172,8 +180,25 @@ func (s *slab[T]) make(n int) []T {
 	return r
 }
 
+// long returns a buffer of n values (n > slabChunk), its contents
+// undefined: the one at this position of the step if it is large enough.
+func (s *slab[T]) long(n int) []T {
+	if s.nbig < len(s.big) && cap(s.big[s.nbig]) >= n {
+		s.nbig++
+		return s.big[s.nbig-1][:n:n]
+	}
+	r := make([]T, n)
+	if s.nbig < len(s.big) {
+		s.big[s.nbig] = r
+	} else {
+		s.big = append(s.big, r)
+	}
+	s.nbig++
+	return r
+}
+
 // rewind makes every value reusable.
-func (s *slab[T]) rewind() { s.n = 0 }
+func (s *slab[T]) rewind() { s.n, s.nbig = 0, 0 }
 
 // tensor returns a tensor header from the slab holding shape and data.
 func (a *arena) tensor(shape []int, data []float32) *tensor.Tensor {
@@ -294,6 +319,16 @@ type backward interface {
 type backFunc func(g []float32)
 
 func (f backFunc) backward(g []float32) { f(g) }
+
+// NewConst returns a Const holding zeros of the given shape, allocated like
+// an op's output: from t's arena, valid until the next Reset (the heap for
+// a nil tape). It is for per-step constants such as a loss's targets.
+func (t *Tape) NewConst(shape ...int) *Var {
+	if t == nil {
+		return Const(tensor.New(shape...))
+	}
+	return t.arena.newVar(shape, t.arena.get(tensor.Numel(shape)))
+}
 
 // NewTape returns a tape that records ops for Backward.
 func NewTape() *Tape { return &Tape{record: true} }

@@ -34,7 +34,8 @@ func CrossEntropy(tp *autograd.Tape, logits *autograd.Var, labels []int, eps flo
 	if eps < 0 || eps >= 1 {
 		panic(fmt.Sprintf("loss: CrossEntropy: label smoothing %g outside [0, 1)", eps))
 	}
-	target := tensor.New(n, k)
+	tv := tp.NewConst(n, k)
+	target := tv.Value
 	for i, y := range labels {
 		if y < 0 || y >= k {
 			panic(fmt.Sprintf("loss: CrossEntropy: label %d of sample %d outside [0, %d)", y, i, k))
@@ -45,19 +46,26 @@ func CrossEntropy(tp *autograd.Tape, logits *autograd.Var, labels []int, eps flo
 		}
 		row[y] += 1 - eps
 	}
-	return SoftTargetCrossEntropy(tp, logits, target)
+	return softTargetCrossEntropy(tp, logits, tv)
 }
 
 // SoftTargetCrossEntropy returns mean_i Σ_k -target[i,k]·log softmax(logits)[i,k]
 // for targets [N, K] whose rows sum to 1 (the mixed labels of Mixup and
 // CutMix; timm's SoftTargetCrossEntropy).
 func SoftTargetCrossEntropy(tp *autograd.Tape, logits *autograd.Var, target *tensor.Tensor) *autograd.Var {
-	n, _ := checkLogits("SoftTargetCrossEntropy", logits)
+	checkLogits("SoftTargetCrossEntropy", logits)
 	if !tensor.SameShape(target.Shape, logits.Shape()) {
 		panic(fmt.Sprintf("loss: SoftTargetCrossEntropy: target %v, logits %v", target.Shape, logits.Shape()))
 	}
+	return softTargetCrossEntropy(tp, logits, autograd.Const(target))
+}
+
+// softTargetCrossEntropy is SoftTargetCrossEntropy for a checked target
+// already wrapped as a constant.
+func softTargetCrossEntropy(tp *autograd.Tape, logits, target *autograd.Var) *autograd.Var {
+	n := logits.Shape()[0]
 	logp := tp.LogSoftmax(logits, -1)
-	return tp.Scale(tp.Sum(tp.Mul(logp, autograd.Const(target)), nil, false), -1/float32(n))
+	return tp.Scale(tp.Sum(tp.Mul(logp, target), nil, false), -1/float32(n))
 }
 
 // KLDistillation returns T² · mean_i KL(softmax(teacher_i/T) ‖ softmax(student_i/T)),
