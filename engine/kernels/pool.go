@@ -41,63 +41,8 @@ func MaxPool2d(g Geom2d, planes int, x, y []float32, arg []int32) {
 	if hw > math.MaxInt32 {
 		panic(fmt.Sprintf("kernels: MaxPool2d: plane of %d values overflows int32 indices", hw))
 	}
-	ninf := float32(math.Inf(-1))
 	ilo, ihi := dwPoolInterior(g)
-	ParallelFor(planes, convGrain(g.KH*g.KW*ohw), func(lo, hi int) {
-		for p := lo; p < hi; p++ {
-			xp := x[p*hw : (p+1)*hw]
-			for oy := 0; oy < g.OH; oy++ {
-				kyLo, kyHi := poolTaps(oy*g.StrideH-g.PadT, g.DilH, g.KH, g.H)
-				for ox := ilo; ox < ihi; ox++ {
-					// Interior columns: every tap of an in-bounds row is in
-					// bounds; same comparisons, same order as below.
-					m, a := ninf, -1
-					ix0 := ox*g.StrideW - g.PadL
-					for ky := kyLo; ky < kyHi; ky++ {
-						ro := (oy*g.StrideH - g.PadT + ky*g.DilH) * g.W
-						row := xp[ro+ix0 : ro+ix0+(g.KW-1)*g.DilW+1]
-						for kx := 0; kx < len(row); kx += g.DilW {
-							if v := row[kx]; v > m || v != v {
-								m, a = v, ro+ix0+kx
-							}
-						}
-					}
-					o := p*ohw + oy*g.OW + ox
-					y[o] = m
-					if arg != nil {
-						arg[o] = int32(a)
-					}
-				}
-				for ox := 0; ox < g.OW; ox++ {
-					if ox == ilo && ilo < ihi {
-						ox = ihi - 1
-						continue
-					}
-					m, a := ninf, -1
-					for ky := 0; ky < g.KH; ky++ {
-						iy := oy*g.StrideH - g.PadT + ky*g.DilH
-						if iy < 0 || iy >= g.H {
-							continue
-						}
-						for kx := 0; kx < g.KW; kx++ {
-							ix := ox*g.StrideW - g.PadL + kx*g.DilW
-							if ix < 0 || ix >= g.W {
-								continue
-							}
-							if v := xp[iy*g.W+ix]; v > m || v != v {
-								m, a = v, iy*g.W+ix
-							}
-						}
-					}
-					o := p*ohw + oy*g.OW + ox
-					y[o] = m
-					if arg != nil {
-						arg[o] = int32(a)
-					}
-				}
-			}
-		}
-	})
+	parallelJob(&poolJobs, planes, convGrain(g.KH*g.KW*ohw), &poolJob{op: poolMax, g: g, x: x, y: y, arg: arg, hw: hw, ohw: ohw, ilo: ilo, ihi: ihi})
 }
 
 // MaxPool2dBackward adds each output gradient gy [planes, OH, OW] to the
@@ -117,16 +62,7 @@ func MaxPool2dBackward(planes, hw, ohw int, gy []float32, arg []int32, gx []floa
 	if len(arg) < planes*ohw {
 		panic(fmt.Sprintf("kernels: MaxPool2dBackward arg: slice of %d values, need %d", len(arg), planes*ohw))
 	}
-	ParallelFor(planes, convGrain(ohw), func(lo, hi int) {
-		for p := lo; p < hi; p++ {
-			gxp := gx[p*hw : (p+1)*hw]
-			for o, a := range arg[p*ohw : (p+1)*ohw] {
-				if a >= 0 {
-					gxp[a] += gy[p*ohw+o]
-				}
-			}
-		}
-	})
+	parallelJob(&poolJobs, planes, convGrain(ohw), &poolJob{op: poolMaxBack, gy: gy, gx: gx, arg: arg, hw: hw, ohw: ohw})
 }
 
 // AvgPool2d averages each window of geometry g over planes input planes
@@ -162,57 +98,7 @@ func AvgPool2d(g Geom2d, planes int, countPad bool, x, y []float32) {
 	convCheckLen("AvgPool2d x", x, planes*hw)
 	convCheckLen("AvgPool2d y", y, planes*ohw)
 	ilo, ihi := dwPoolInterior(g)
-	ParallelFor(planes, convGrain(g.KH*g.KW*ohw), func(lo, hi int) {
-		for p := lo; p < hi; p++ {
-			xp := x[p*hw : (p+1)*hw]
-			for oy := 0; oy < g.OH; oy++ {
-				kyLo, kyHi := poolTaps(oy*g.StrideH-g.PadT, g.DilH, g.KH, g.H)
-				n := g.KH * g.KW
-				if !countPad {
-					n = (kyHi - kyLo) * g.KW
-				}
-				for ox := ilo; ox < ihi; ox++ {
-					// Interior columns: same sum, same order as below.
-					var s float32
-					ix0 := ox*g.StrideW - g.PadL
-					for ky := kyLo; ky < kyHi; ky++ {
-						ro := (oy*g.StrideH-g.PadT+ky*g.DilH)*g.W + ix0
-						row := xp[ro : ro+(g.KW-1)*g.DilW+1]
-						for kx := 0; kx < len(row); kx += g.DilW {
-							s += row[kx]
-						}
-					}
-					y[p*ohw+oy*g.OW+ox] = s / float32(n)
-				}
-				for ox := 0; ox < g.OW; ox++ {
-					if ox == ilo && ilo < ihi {
-						ox = ihi - 1
-						continue
-					}
-					var s float32
-					n := 0
-					for ky := 0; ky < g.KH; ky++ {
-						iy := oy*g.StrideH - g.PadT + ky*g.DilH
-						if iy < 0 || iy >= g.H {
-							continue
-						}
-						for kx := 0; kx < g.KW; kx++ {
-							ix := ox*g.StrideW - g.PadL + kx*g.DilW
-							if ix < 0 || ix >= g.W {
-								continue
-							}
-							s += xp[iy*g.W+ix]
-							n++
-						}
-					}
-					if countPad {
-						n = g.KH * g.KW
-					}
-					y[p*ohw+oy*g.OW+ox] = s / float32(n)
-				}
-			}
-		}
-	})
+	parallelJob(&poolJobs, planes, convGrain(g.KH*g.KW*ohw), &poolJob{op: poolAvg, g: g, x: x, y: y, hw: hw, ohw: ohw, ilo: ilo, ihi: ihi, countPad: countPad})
 }
 
 // AvgPool2dBackward adds to gx [planes, H, W] the gradient of AvgPool2d
@@ -250,29 +136,7 @@ func AvgPool2dBackward(g Geom2d, planes int, countPad bool, gy, gx []float32) {
 	hw, ohw := g.H*g.W, g.OH*g.OW
 	convCheckLen("AvgPool2dBackward gy", gy, planes*ohw)
 	convCheckLen("AvgPool2dBackward gx", gx, planes*hw)
-	ParallelFor(planes, convGrain(g.KH*g.KW*ohw), func(lo, hi int) {
-		for p := lo; p < hi; p++ {
-			gxp := gx[p*hw : (p+1)*hw]
-			for oy := 0; oy < g.OH; oy++ {
-				// The in-bounds rows and columns of the window.
-				kyLo, kyHi := poolTaps(oy*g.StrideH-g.PadT, g.DilH, g.KH, g.H)
-				for ox := 0; ox < g.OW; ox++ {
-					kxLo, kxHi := poolTaps(ox*g.StrideW-g.PadL, g.DilW, g.KW, g.W)
-					n := g.KH * g.KW
-					if !countPad {
-						n = (kyHi - kyLo) * (kxHi - kxLo)
-					}
-					d := gy[p*ohw+oy*g.OW+ox] / float32(n)
-					for ky := kyLo; ky < kyHi; ky++ {
-						row := gxp[(oy*g.StrideH-g.PadT+ky*g.DilH)*g.W:]
-						for kx := kxLo; kx < kxHi; kx++ {
-							row[ox*g.StrideW-g.PadL+kx*g.DilW] += d
-						}
-					}
-				}
-			}
-		}
-	})
+	parallelJob(&poolJobs, planes, convGrain(g.KH*g.KW*ohw), &poolJob{op: poolAvgBack, g: g, gy: gy, gx: gx, hw: hw, ohw: ohw, countPad: countPad})
 }
 
 // poolTaps returns the taps [lo, hi) of a window starting at input index
@@ -319,31 +183,10 @@ func AdaptiveAvgPool2d(planes, h, w, oh, ow int, x, y []float32) {
 	if oh == 1 && ow == 1 {
 		hw := h * w
 		div := float32(hw)
-		ParallelFor(planes, convGrain(hw), func(lo, hi int) {
-			for p := lo; p < hi; p++ {
-				y[p] = dwPoolRowSum(x[p*hw:(p+1)*hw]) / div
-			}
-		})
+		parallelJob(&poolJobs, planes, convGrain(hw), &poolJob{op: poolGlobal, x: x, y: y, hw: hw, div: div})
 		return
 	}
-	ParallelFor(planes, convGrain(max(h*w, oh*ow)), func(lo, hi int) {
-		for p := lo; p < hi; p++ {
-			xp := x[p*h*w : (p+1)*h*w]
-			for i := 0; i < oh; i++ {
-				y0, y1 := i*h/oh, ((i+1)*h+oh-1)/oh
-				for j := 0; j < ow; j++ {
-					x0, x1 := j*w/ow, ((j+1)*w+ow-1)/ow
-					var s float32
-					for iy := y0; iy < y1; iy++ {
-						for _, v := range xp[iy*w+x0 : iy*w+x1] {
-							s += v
-						}
-					}
-					y[(p*oh+i)*ow+j] = s / float32((y1-y0)*(x1-x0))
-				}
-			}
-		}
-	})
+	parallelJob(&poolJobs, planes, convGrain(max(h*w, oh*ow)), &poolJob{op: poolAdaptive, x: x, y: y, h: h, w: w, oh: oh, ow: ow})
 }
 
 // AdaptiveAvgPool2dBackward adds to gx [planes, h, w] the gradient of
@@ -368,24 +211,7 @@ func AdaptiveAvgPool2dBackward(planes, h, w, oh, ow int, gy, gx []float32) {
 	poolCheckAdaptive("AdaptiveAvgPool2dBackward", h, w, oh, ow)
 	convCheckLen("AdaptiveAvgPool2dBackward gy", gy, planes*oh*ow)
 	convCheckLen("AdaptiveAvgPool2dBackward gx", gx, planes*h*w)
-	ParallelFor(planes, convGrain(max(h*w, oh*ow)), func(lo, hi int) {
-		for p := lo; p < hi; p++ {
-			gxp := gx[p*h*w : (p+1)*h*w]
-			for i := 0; i < oh; i++ {
-				y0, y1 := i*h/oh, ((i+1)*h+oh-1)/oh
-				for j := 0; j < ow; j++ {
-					x0, x1 := j*w/ow, ((j+1)*w+ow-1)/ow
-					d := gy[(p*oh+i)*ow+j] / float32((y1-y0)*(x1-x0))
-					for iy := y0; iy < y1; iy++ {
-						row := gxp[iy*w+x0 : iy*w+x1]
-						for k := range row {
-							row[k] += d
-						}
-					}
-				}
-			}
-		}
-	})
+	parallelJob(&poolJobs, planes, convGrain(max(h*w, oh*ow)), &poolJob{op: poolAdaptiveBack, gy: gy, gx: gx, h: h, w: w, oh: oh, ow: ow})
 }
 
 func poolCheckAdaptive(name string, h, w, oh, ow int) {
@@ -426,4 +252,247 @@ func dwPoolInterior(g Geom2d) (lo, hi int) {
 	lo, _ = g.oxRange(0)
 	_, hi = g.oxRange(g.KW - 1)
 	return lo, max(lo, hi)
+}
+
+// poolOp is the kernel a poolJob runs.
+type poolOp int
+
+const (
+	poolMax poolOp = iota
+	poolMaxBack
+	poolAvg
+	poolAvgBack
+	poolGlobal
+	poolAdaptive
+	poolAdaptiveBack
+)
+
+// poolJob is one parallel pooling call, run by parallelJob as a struct (a
+// closure passed to ParallelFor would be allocated per call); its methods
+// are the loop bodies over planes [lo, hi).
+type poolJob struct {
+	op                    poolOp
+	g                     Geom2d
+	x, y, gy, gx          []float32
+	arg                   []int32
+	hw, ohw, h, w, oh, ow int
+	ilo, ihi              int
+	countPad              bool
+	div                   float32
+}
+
+var poolJobs gemmFreeList[poolJob]
+
+func (j *poolJob) run(lo, hi int) {
+	switch j.op {
+	case poolMax:
+		j.maxPool(lo, hi)
+	case poolMaxBack:
+		j.maxPoolBack(lo, hi)
+	case poolAvg:
+		j.avgPool(lo, hi)
+	case poolAvgBack:
+		j.avgPoolBack(lo, hi)
+	case poolGlobal:
+		j.globalAvg(lo, hi)
+	case poolAdaptive:
+		j.adaptiveAvg(lo, hi)
+	case poolAdaptiveBack:
+		j.adaptiveAvgBack(lo, hi)
+	}
+}
+
+func (j *poolJob) maxPool(lo, hi int) {
+	g, x, y, arg, hw, ohw, ilo, ihi := j.g, j.x, j.y, j.arg, j.hw, j.ohw, j.ilo, j.ihi
+	ninf := float32(math.Inf(-1))
+	for p := lo; p < hi; p++ {
+		xp := x[p*hw : (p+1)*hw]
+		for oy := 0; oy < g.OH; oy++ {
+			kyLo, kyHi := poolTaps(oy*g.StrideH-g.PadT, g.DilH, g.KH, g.H)
+			for ox := ilo; ox < ihi; ox++ {
+				// Interior columns: every tap of an in-bounds row is in
+				// bounds; same comparisons, same order as below.
+				m, a := ninf, -1
+				ix0 := ox*g.StrideW - g.PadL
+				for ky := kyLo; ky < kyHi; ky++ {
+					ro := (oy*g.StrideH - g.PadT + ky*g.DilH) * g.W
+					row := xp[ro+ix0 : ro+ix0+(g.KW-1)*g.DilW+1]
+					for kx := 0; kx < len(row); kx += g.DilW {
+						if v := row[kx]; v > m || v != v {
+							m, a = v, ro+ix0+kx
+						}
+					}
+				}
+				o := p*ohw + oy*g.OW + ox
+				y[o] = m
+				if arg != nil {
+					arg[o] = int32(a)
+				}
+			}
+			for ox := 0; ox < g.OW; ox++ {
+				if ox == ilo && ilo < ihi {
+					ox = ihi - 1
+					continue
+				}
+				m, a := ninf, -1
+				for ky := 0; ky < g.KH; ky++ {
+					iy := oy*g.StrideH - g.PadT + ky*g.DilH
+					if iy < 0 || iy >= g.H {
+						continue
+					}
+					for kx := 0; kx < g.KW; kx++ {
+						ix := ox*g.StrideW - g.PadL + kx*g.DilW
+						if ix < 0 || ix >= g.W {
+							continue
+						}
+						if v := xp[iy*g.W+ix]; v > m || v != v {
+							m, a = v, iy*g.W+ix
+						}
+					}
+				}
+				o := p*ohw + oy*g.OW + ox
+				y[o] = m
+				if arg != nil {
+					arg[o] = int32(a)
+				}
+			}
+		}
+	}
+}
+
+func (j *poolJob) maxPoolBack(lo, hi int) {
+	gy, gx, arg, hw, ohw := j.gy, j.gx, j.arg, j.hw, j.ohw
+	for p := lo; p < hi; p++ {
+		gxp := gx[p*hw : (p+1)*hw]
+		for o, a := range arg[p*ohw : (p+1)*ohw] {
+			if a >= 0 {
+				gxp[a] += gy[p*ohw+o]
+			}
+		}
+	}
+}
+
+func (j *poolJob) avgPool(lo, hi int) {
+	g, x, y, hw, ohw, ilo, ihi, countPad := j.g, j.x, j.y, j.hw, j.ohw, j.ilo, j.ihi, j.countPad
+	for p := lo; p < hi; p++ {
+		xp := x[p*hw : (p+1)*hw]
+		for oy := 0; oy < g.OH; oy++ {
+			kyLo, kyHi := poolTaps(oy*g.StrideH-g.PadT, g.DilH, g.KH, g.H)
+			n := g.KH * g.KW
+			if !countPad {
+				n = (kyHi - kyLo) * g.KW
+			}
+			for ox := ilo; ox < ihi; ox++ {
+				// Interior columns: same sum, same order as below.
+				var s float32
+				ix0 := ox*g.StrideW - g.PadL
+				for ky := kyLo; ky < kyHi; ky++ {
+					ro := (oy*g.StrideH-g.PadT+ky*g.DilH)*g.W + ix0
+					row := xp[ro : ro+(g.KW-1)*g.DilW+1]
+					for kx := 0; kx < len(row); kx += g.DilW {
+						s += row[kx]
+					}
+				}
+				y[p*ohw+oy*g.OW+ox] = s / float32(n)
+			}
+			for ox := 0; ox < g.OW; ox++ {
+				if ox == ilo && ilo < ihi {
+					ox = ihi - 1
+					continue
+				}
+				var s float32
+				n := 0
+				for ky := 0; ky < g.KH; ky++ {
+					iy := oy*g.StrideH - g.PadT + ky*g.DilH
+					if iy < 0 || iy >= g.H {
+						continue
+					}
+					for kx := 0; kx < g.KW; kx++ {
+						ix := ox*g.StrideW - g.PadL + kx*g.DilW
+						if ix < 0 || ix >= g.W {
+							continue
+						}
+						s += xp[iy*g.W+ix]
+						n++
+					}
+				}
+				if countPad {
+					n = g.KH * g.KW
+				}
+				y[p*ohw+oy*g.OW+ox] = s / float32(n)
+			}
+		}
+	}
+}
+
+func (j *poolJob) avgPoolBack(lo, hi int) {
+	g, gy, gx, hw, ohw, countPad := j.g, j.gy, j.gx, j.hw, j.ohw, j.countPad
+	for p := lo; p < hi; p++ {
+		gxp := gx[p*hw : (p+1)*hw]
+		for oy := 0; oy < g.OH; oy++ {
+			// The in-bounds rows and columns of the window.
+			kyLo, kyHi := poolTaps(oy*g.StrideH-g.PadT, g.DilH, g.KH, g.H)
+			for ox := 0; ox < g.OW; ox++ {
+				kxLo, kxHi := poolTaps(ox*g.StrideW-g.PadL, g.DilW, g.KW, g.W)
+				n := g.KH * g.KW
+				if !countPad {
+					n = (kyHi - kyLo) * (kxHi - kxLo)
+				}
+				d := gy[p*ohw+oy*g.OW+ox] / float32(n)
+				for ky := kyLo; ky < kyHi; ky++ {
+					row := gxp[(oy*g.StrideH-g.PadT+ky*g.DilH)*g.W:]
+					for kx := kxLo; kx < kxHi; kx++ {
+						row[ox*g.StrideW-g.PadL+kx*g.DilW] += d
+					}
+				}
+			}
+		}
+	}
+}
+
+func (j *poolJob) globalAvg(lo, hi int) {
+	x, y, hw, div := j.x, j.y, j.hw, j.div
+	for p := lo; p < hi; p++ {
+		y[p] = dwPoolRowSum(x[p*hw:(p+1)*hw]) / div
+	}
+}
+
+func (j *poolJob) adaptiveAvg(lo, hi int) {
+	x, y, h, w, oh, ow := j.x, j.y, j.h, j.w, j.oh, j.ow
+	for p := lo; p < hi; p++ {
+		xp := x[p*h*w : (p+1)*h*w]
+		for i := 0; i < oh; i++ {
+			y0, y1 := i*h/oh, ((i+1)*h+oh-1)/oh
+			for j := 0; j < ow; j++ {
+				x0, x1 := j*w/ow, ((j+1)*w+ow-1)/ow
+				var s float32
+				for iy := y0; iy < y1; iy++ {
+					for _, v := range xp[iy*w+x0 : iy*w+x1] {
+						s += v
+					}
+				}
+				y[(p*oh+i)*ow+j] = s / float32((y1-y0)*(x1-x0))
+			}
+		}
+	}
+}
+
+func (j *poolJob) adaptiveAvgBack(lo, hi int) {
+	gy, gx, h, w, oh, ow := j.gy, j.gx, j.h, j.w, j.oh, j.ow
+	for p := lo; p < hi; p++ {
+		gxp := gx[p*h*w : (p+1)*h*w]
+		for i := 0; i < oh; i++ {
+			y0, y1 := i*h/oh, ((i+1)*h+oh-1)/oh
+			for j := 0; j < ow; j++ {
+				x0, x1 := j*w/ow, ((j+1)*w+ow-1)/ow
+				d := gy[(p*oh+i)*ow+j] / float32((y1-y0)*(x1-x0))
+				for iy := y0; iy < y1; iy++ {
+					row := gxp[iy*w+x0 : iy*w+x1]
+					for k := range row {
+						row[k] += d
+					}
+				}
+			}
+		}
+	}
 }
