@@ -336,48 +336,60 @@ func DepthwiseConv2d(g Geom2d, n, c, mult int, x, w, bias, y []float32) {
 // dwConvGeneric is the pure-Go DepthwiseConv2d, tap by tap over rows.
 func dwConvGeneric(g Geom2d, n, c, mult int, x, w, bias, y []float32) {
 	o, hw, ohw, kk := c*mult, g.H*g.W, g.OH*g.OW, g.KH*g.KW
-	ParallelFor(n*o, convGrain(kk*ohw), func(lo, hi int) {
-		for p := lo; p < hi; p++ {
-			b, oc := p/o, p%o
-			xp := x[(b*c+oc/mult)*hw : (b*c+oc/mult+1)*hw]
-			yp := y[p*ohw : (p+1)*ohw]
-			var init float32
-			if bias != nil {
-				init = bias[oc]
-			}
-			for i := range yp {
-				yp[i] = init
-			}
-			for ky := 0; ky < g.KH; ky++ {
-				for kx := 0; kx < g.KW; kx++ {
-					wv := w[(oc*g.KH+ky)*g.KW+kx]
-					xlo, xhi := g.oxRange(kx)
-					if xlo == xhi {
+	parallelJob(&dwConvGenericJobs, n*o, convGrain(kk*ohw), &dwConvGenericJob{g: g, c: c, mult: mult, o: o, hw: hw, ohw: ohw, x: x, w: w, bias: bias, y: y})
+}
+
+// dwConvGenericJob is dwConvGeneric's parallel step (a pooled job, no closure per call).
+type dwConvGenericJob struct {
+	g                   Geom2d
+	c, mult, o, hw, ohw int
+	x, w, bias, y       []float32
+}
+
+var dwConvGenericJobs gemmFreeList[dwConvGenericJob]
+
+func (j *dwConvGenericJob) run(lo, hi int) {
+	g, c, mult, o, hw, ohw, x, w, bias, y := j.g, j.c, j.mult, j.o, j.hw, j.ohw, j.x, j.w, j.bias, j.y
+	for p := lo; p < hi; p++ {
+		b, oc := p/o, p%o
+		xp := x[(b*c+oc/mult)*hw : (b*c+oc/mult+1)*hw]
+		yp := y[p*ohw : (p+1)*ohw]
+		var init float32
+		if bias != nil {
+			init = bias[oc]
+		}
+		for i := range yp {
+			yp[i] = init
+		}
+		for ky := 0; ky < g.KH; ky++ {
+			for kx := 0; kx < g.KW; kx++ {
+				wv := w[(oc*g.KH+ky)*g.KW+kx]
+				xlo, xhi := g.oxRange(kx)
+				if xlo == xhi {
+					continue
+				}
+				off := kx*g.DilW - g.PadL
+				for oy := 0; oy < g.OH; oy++ {
+					iy := oy*g.StrideH - g.PadT + ky*g.DilH
+					if iy < 0 || iy >= g.H {
 						continue
 					}
-					off := kx*g.DilW - g.PadL
-					for oy := 0; oy < g.OH; oy++ {
-						iy := oy*g.StrideH - g.PadT + ky*g.DilH
-						if iy < 0 || iy >= g.H {
-							continue
+					xrow := xp[iy*g.W : (iy+1)*g.W]
+					yrow := yp[oy*g.OW : (oy+1)*g.OW]
+					if g.StrideW == 1 {
+						ys := yrow[xlo:xhi]
+						for i, v := range xrow[xlo+off : xhi+off] {
+							ys[i] += wv * v
 						}
-						xrow := xp[iy*g.W : (iy+1)*g.W]
-						yrow := yp[oy*g.OW : (oy+1)*g.OW]
-						if g.StrideW == 1 {
-							ys := yrow[xlo:xhi]
-							for i, v := range xrow[xlo+off : xhi+off] {
-								ys[i] += wv * v
-							}
-							continue
-						}
-						for ox := xlo; ox < xhi; ox++ {
-							yrow[ox] += wv * xrow[ox*g.StrideW+off]
-						}
+						continue
+					}
+					for ox := xlo; ox < xhi; ox++ {
+						yrow[ox] += wv * xrow[ox*g.StrideW+off]
 					}
 				}
 			}
 		}
-	})
+	}
 }
 
 // DepthwiseConv2dBackwardInput adds to gx [n, c, H, W] the gradient of
@@ -423,44 +435,56 @@ func DepthwiseConv2dBackwardInput(g Geom2d, n, c, mult int, gy, w, gx []float32)
 // dwBackInputGeneric is the pure-Go DepthwiseConv2dBackwardInput.
 func dwBackInputGeneric(g Geom2d, n, c, mult int, gy, w, gx []float32) {
 	o, hw, ohw, kk := c*mult, g.H*g.W, g.OH*g.OW, g.KH*g.KW
-	ParallelFor(n*c, convGrain(mult*kk*ohw), func(lo, hi int) {
-		for p := lo; p < hi; p++ {
-			b, ci := p/c, p%c
-			gxp := gx[p*hw : (p+1)*hw]
-			for m := 0; m < mult; m++ {
-				oc := ci*mult + m
-				gyp := gy[(b*o+oc)*ohw : (b*o+oc+1)*ohw]
-				for ky := 0; ky < g.KH; ky++ {
-					for kx := 0; kx < g.KW; kx++ {
-						wv := w[(oc*g.KH+ky)*g.KW+kx]
-						xlo, xhi := g.oxRange(kx)
-						if xlo == xhi {
+	parallelJob(&dwBackInputGenericJobs, n*c, convGrain(mult*kk*ohw), &dwBackInputGenericJob{g: g, c: c, mult: mult, o: o, hw: hw, ohw: ohw, gy: gy, w: w, gx: gx})
+}
+
+// dwBackInputGenericJob is dwBackInputGeneric's parallel step (a pooled job, no closure per call).
+type dwBackInputGenericJob struct {
+	g                   Geom2d
+	c, mult, o, hw, ohw int
+	gy, w, gx           []float32
+}
+
+var dwBackInputGenericJobs gemmFreeList[dwBackInputGenericJob]
+
+func (j *dwBackInputGenericJob) run(lo, hi int) {
+	g, c, mult, o, hw, ohw, gy, w, gx := j.g, j.c, j.mult, j.o, j.hw, j.ohw, j.gy, j.w, j.gx
+	for p := lo; p < hi; p++ {
+		b, ci := p/c, p%c
+		gxp := gx[p*hw : (p+1)*hw]
+		for m := 0; m < mult; m++ {
+			oc := ci*mult + m
+			gyp := gy[(b*o+oc)*ohw : (b*o+oc+1)*ohw]
+			for ky := 0; ky < g.KH; ky++ {
+				for kx := 0; kx < g.KW; kx++ {
+					wv := w[(oc*g.KH+ky)*g.KW+kx]
+					xlo, xhi := g.oxRange(kx)
+					if xlo == xhi {
+						continue
+					}
+					off := kx*g.DilW - g.PadL
+					for oy := 0; oy < g.OH; oy++ {
+						iy := oy*g.StrideH - g.PadT + ky*g.DilH
+						if iy < 0 || iy >= g.H {
 							continue
 						}
-						off := kx*g.DilW - g.PadL
-						for oy := 0; oy < g.OH; oy++ {
-							iy := oy*g.StrideH - g.PadT + ky*g.DilH
-							if iy < 0 || iy >= g.H {
-								continue
+						xrow := gxp[iy*g.W : (iy+1)*g.W]
+						yrow := gyp[oy*g.OW : (oy+1)*g.OW]
+						if g.StrideW == 1 {
+							xs := xrow[xlo+off : xhi+off]
+							for i, v := range yrow[xlo:xhi] {
+								xs[i] += wv * v
 							}
-							xrow := gxp[iy*g.W : (iy+1)*g.W]
-							yrow := gyp[oy*g.OW : (oy+1)*g.OW]
-							if g.StrideW == 1 {
-								xs := xrow[xlo+off : xhi+off]
-								for i, v := range yrow[xlo:xhi] {
-									xs[i] += wv * v
-								}
-								continue
-							}
-							for ox := xlo; ox < xhi; ox++ {
-								xrow[ox*g.StrideW+off] += wv * yrow[ox]
-							}
+							continue
+						}
+						for ox := xlo; ox < xhi; ox++ {
+							xrow[ox*g.StrideW+off] += wv * yrow[ox]
 						}
 					}
 				}
 			}
 		}
-	})
+	}
 }
 
 // DepthwiseConv2dBackwardFilter adds to gw [c·mult, KH, KW] the gradient of
@@ -505,34 +529,46 @@ func DepthwiseConv2dBackwardFilter(g Geom2d, n, c, mult int, gy, x, gw []float32
 // dwBackFilterGeneric is the pure-Go DepthwiseConv2dBackwardFilter.
 func dwBackFilterGeneric(g Geom2d, n, c, mult int, gy, x, gw []float32) {
 	o, hw, ohw, kk := c*mult, g.H*g.W, g.OH*g.OW, g.KH*g.KW
-	ParallelFor(o, convGrain(n*kk*ohw), func(lo, hi int) {
-		for oc := lo; oc < hi; oc++ {
-			ci := oc / mult
-			for ky := 0; ky < g.KH; ky++ {
-				for kx := 0; kx < g.KW; kx++ {
-					xlo, xhi := g.oxRange(kx)
-					off := kx*g.DilW - g.PadL
-					var s float32
-					for b := 0; b < n; b++ {
-						xp := x[(b*c+ci)*hw : (b*c+ci+1)*hw]
-						gyp := gy[(b*o+oc)*ohw : (b*o+oc+1)*ohw]
-						for oy := 0; oy < g.OH; oy++ {
-							iy := oy*g.StrideH - g.PadT + ky*g.DilH
-							if iy < 0 || iy >= g.H {
-								continue
-							}
-							xrow := xp[iy*g.W : (iy+1)*g.W]
-							yrow := gyp[oy*g.OW : (oy+1)*g.OW]
-							for ox := xlo; ox < xhi; ox++ {
-								s += yrow[ox] * xrow[ox*g.StrideW+off]
-							}
+	parallelJob(&dwBackFilterGenericJobs, o, convGrain(n*kk*ohw), &dwBackFilterGenericJob{g: g, n: n, c: c, mult: mult, o: o, hw: hw, ohw: ohw, gy: gy, x: x, gw: gw})
+}
+
+// dwBackFilterGenericJob is dwBackFilterGeneric's parallel step (a pooled job, no closure per call).
+type dwBackFilterGenericJob struct {
+	g                      Geom2d
+	n, c, mult, o, hw, ohw int
+	gy, x, gw              []float32
+}
+
+var dwBackFilterGenericJobs gemmFreeList[dwBackFilterGenericJob]
+
+func (j *dwBackFilterGenericJob) run(lo, hi int) {
+	g, n, c, mult, o, hw, ohw, gy, x, gw := j.g, j.n, j.c, j.mult, j.o, j.hw, j.ohw, j.gy, j.x, j.gw
+	for oc := lo; oc < hi; oc++ {
+		ci := oc / mult
+		for ky := 0; ky < g.KH; ky++ {
+			for kx := 0; kx < g.KW; kx++ {
+				xlo, xhi := g.oxRange(kx)
+				off := kx*g.DilW - g.PadL
+				var s float32
+				for b := 0; b < n; b++ {
+					xp := x[(b*c+ci)*hw : (b*c+ci+1)*hw]
+					gyp := gy[(b*o+oc)*ohw : (b*o+oc+1)*ohw]
+					for oy := 0; oy < g.OH; oy++ {
+						iy := oy*g.StrideH - g.PadT + ky*g.DilH
+						if iy < 0 || iy >= g.H {
+							continue
+						}
+						xrow := xp[iy*g.W : (iy+1)*g.W]
+						yrow := gyp[oy*g.OW : (oy+1)*g.OW]
+						for ox := xlo; ox < xhi; ox++ {
+							s += yrow[ox] * xrow[ox*g.StrideW+off]
 						}
 					}
-					gw[(oc*g.KH+ky)*g.KW+kx] += s
 				}
+				gw[(oc*g.KH+ky)*g.KW+kx] += s
 			}
 		}
-	})
+	}
 }
 
 // The fast depthwise path (useAsm) runs the channels-in-lanes kernels of
@@ -575,7 +611,9 @@ type dwLayout struct {
 
 func dwRoundUp(v, m int) int { return (v + m - 1) / m * m }
 
-func dwPlan(g Geom2d) dwLayout {
+// dwPlan returns the layout of g, its tap offsets in offs (of at least
+// KH·KW values; the caller's pooled buffer, so that a call allocates nothing).
+func dwPlan(g Geom2d, offs []int) dwLayout {
 	sh, sw := g.StrideH, g.StrideW
 	var l dwLayout
 	l.wz = g.OW + (g.KW-1)*g.DilW/sw
@@ -583,7 +621,7 @@ func dwPlan(g Geom2d) dwLayout {
 	l.lz = (g.OH-1)*l.wz + g.OW
 	maxOff := (g.KH-1)*g.DilH/sh*l.wz + (g.KW-1)*g.DilW/sw
 	l.lp = max(l.hz*l.wz, maxOff+dwRoundUp(l.lz, 64))
-	l.offs = make([]int, g.KH*g.KW)
+	l.offs = offs[:g.KH*g.KW]
 	for ky := 0; ky < g.KH; ky++ {
 		for kx := 0; kx < g.KW; kx++ {
 			phase := (ky*g.DilH%sh)*sw + kx*g.DilW%sw
@@ -678,37 +716,53 @@ func dwConvFast(g Geom2d, n, c, mult int, x, w, bias, y []float32) {
 		return
 	}
 	o, hw, ohw, kk := c*mult, g.H*g.W, g.OH*g.OW, g.KH*g.KW
-	l := dwPlan(g)
-	ParallelFor(n*c, convGrain(mult*kk*ohw), func(lo, hi int) {
-		s := dwPool.Get().(*dwScratch)
-		defer dwPool.Put(s)
-		s.a = dwGrow(s.a, l.size(g))
-		buf := s.a
-		clear(buf)
-		var z []float32
-		if l.wz != g.OW {
-			s.b = dwGrow(s.b, l.lz)
-			z = s.b
-		}
-		for p := lo; p < hi; p++ {
-			b, ci := p/c, p%c
-			dwFill(g, l, x[p*hw:(p+1)*hw], buf)
-			for m := 0; m < mult; m++ {
-				oc := ci*mult + m
-				yp := y[(b*o+oc)*ohw : (b*o+oc+1)*ohw]
-				var bv float32
-				if bias != nil {
-					bv = bias[oc]
-				}
-				if z == nil {
-					dwTaps(yp, buf, l.offs, w[oc*kk:(oc+1)*kk], bv)
-					continue
-				}
-				dwTaps(z, buf, l.offs, w[oc*kk:(oc+1)*kk], bv)
-				dwCopyRows(yp, g.OW, z, l.wz, g.OH, g.OW)
+	t := dwLanePool.Get().(*dwLaneTables)
+	defer dwLanePool.Put(t)
+	t.offs = dwLaneGrow(t.offs, kk)
+	l := dwPlan(g, t.offs)
+	parallelJob(&dwConvFastJobs, n*c, convGrain(mult*kk*ohw), &dwConvFastJob{g: g, c: c, mult: mult, o: o, hw: hw, ohw: ohw, kk: kk, l: l, x: x, w: w, bias: bias, y: y})
+}
+
+// dwConvFastJob is dwConvFast's parallel step (a pooled job, no closure per call).
+type dwConvFastJob struct {
+	g                       Geom2d
+	c, mult, o, hw, ohw, kk int
+	l                       dwLayout
+	x, w, bias, y           []float32
+}
+
+var dwConvFastJobs gemmFreeList[dwConvFastJob]
+
+func (j *dwConvFastJob) run(lo, hi int) {
+	g, c, mult, o, hw, ohw, kk, l, x, w, bias, y := j.g, j.c, j.mult, j.o, j.hw, j.ohw, j.kk, j.l, j.x, j.w, j.bias, j.y
+	s := dwPool.Get().(*dwScratch)
+	defer dwPool.Put(s)
+	s.a = dwGrow(s.a, l.size(g))
+	buf := s.a
+	clear(buf)
+	var z []float32
+	if l.wz != g.OW {
+		s.b = dwGrow(s.b, l.lz)
+		z = s.b
+	}
+	for p := lo; p < hi; p++ {
+		b, ci := p/c, p%c
+		dwFill(g, l, x[p*hw:(p+1)*hw], buf)
+		for m := 0; m < mult; m++ {
+			oc := ci*mult + m
+			yp := y[(b*o+oc)*ohw : (b*o+oc+1)*ohw]
+			var bv float32
+			if bias != nil {
+				bv = bias[oc]
 			}
+			if z == nil {
+				dwTaps(yp, buf, l.offs, w[oc*kk:(oc+1)*kk], bv)
+				continue
+			}
+			dwTaps(z, buf, l.offs, w[oc*kk:(oc+1)*kk], bv)
+			dwCopyRows(yp, g.OW, z, l.wz, g.OH, g.OW)
 		}
-	})
+	}
 }
 
 // dwBackInputFast computes the input gradient as a stride-1 correlation
@@ -725,7 +779,10 @@ func dwBackInputFast(g Geom2d, n, c, mult int, gy, w, gx []float32) {
 	wu, hu := g.W+(g.KW-1)*g.DilW, g.H+(g.KH-1)*g.DilH
 	lz := (g.H-1)*wu + g.W
 	lu := max(hu*wu, (g.KH-1)*g.DilH*wu+(g.KW-1)*g.DilW+dwRoundUp(lz, 64))
-	offs := make([]int, mult*kk)
+	t := dwLanePool.Get().(*dwLaneTables)
+	defer dwLanePool.Put(t)
+	t.offs = dwLaneGrow(t.offs, mult*kk)
+	offs := t.offs
 	for m := 0; m < mult; m++ {
 		for ky := 0; ky < g.KH; ky++ {
 			for kx := 0; kx < g.KW; kx++ {
@@ -741,46 +798,59 @@ func dwBackInputFast(g Geom2d, n, c, mult int, gy, w, gx []float32) {
 	for oxHi > oxLo && (oxHi-1)*g.StrideW-g.PadL+(g.KW-1)*g.DilW >= wu {
 		oxHi--
 	}
-	ParallelFor(n*c, convGrain(mult*kk*ohw), func(lo, hi int) {
-		s := dwPool.Get().(*dwScratch)
-		defer dwPool.Put(s)
-		s.a = dwGrow(s.a, mult*lu)
-		s.b = dwGrow(s.b, lz)
-		buf, z := s.a, s.b
-		clear(buf)
-		for p := lo; p < hi; p++ {
-			b, ci := p/c, p%c
-			for m := 0; m < mult; m++ {
-				gyp := gy[(b*o+ci*mult+m)*ohw : (b*o+ci*mult+m+1)*ohw]
-				u := buf[m*lu : (m+1)*lu]
-				for oy := 0; oy < g.OH; oy++ {
-					r := oy*g.StrideH - g.PadT + (g.KH-1)*g.DilH
-					if r < 0 || r >= hu || oxLo == oxHi {
-						continue
-					}
-					cc := oxLo*g.StrideW - g.PadL + (g.KW-1)*g.DilW
-					src := gyp[oy*g.OW+oxLo : oy*g.OW+oxHi]
-					if g.StrideW == 1 {
-						copy(u[r*wu+cc:], src)
-						continue
-					}
-					urow := u[r*wu : (r+1)*wu]
-					for i, v := range src {
-						urow[cc+i*g.StrideW] = v
-					}
+	parallelJob(&dwBackInputFastJobs, n*c, convGrain(mult*kk*ohw), &dwBackInputFastJob{g: g, c: c, mult: mult, o: o, hw: hw, ohw: ohw, kk: kk, wu: wu, hu: hu, lz: lz, lu: lu, oxLo: oxLo, oxHi: oxHi, gy: gy, w: w, gx: gx, offs: offs})
+}
+
+// dwBackInputFastJob is dwBackInputFast's parallel step (a pooled job, no closure per call).
+type dwBackInputFastJob struct {
+	g                                                   Geom2d
+	c, mult, o, hw, ohw, kk, wu, hu, lz, lu, oxLo, oxHi int
+	gy, w, gx                                           []float32
+	offs                                                []int
+}
+
+var dwBackInputFastJobs gemmFreeList[dwBackInputFastJob]
+
+func (j *dwBackInputFastJob) run(lo, hi int) {
+	g, c, mult, o, hw, ohw, kk, wu, hu, lz, lu, oxLo, oxHi, gy, w, gx, offs := j.g, j.c, j.mult, j.o, j.hw, j.ohw, j.kk, j.wu, j.hu, j.lz, j.lu, j.oxLo, j.oxHi, j.gy, j.w, j.gx, j.offs
+	s := dwPool.Get().(*dwScratch)
+	defer dwPool.Put(s)
+	s.a = dwGrow(s.a, mult*lu)
+	s.b = dwGrow(s.b, lz)
+	buf, z := s.a, s.b
+	clear(buf)
+	for p := lo; p < hi; p++ {
+		b, ci := p/c, p%c
+		for m := 0; m < mult; m++ {
+			gyp := gy[(b*o+ci*mult+m)*ohw : (b*o+ci*mult+m+1)*ohw]
+			u := buf[m*lu : (m+1)*lu]
+			for oy := 0; oy < g.OH; oy++ {
+				r := oy*g.StrideH - g.PadT + (g.KH-1)*g.DilH
+				if r < 0 || r >= hu || oxLo == oxHi {
+					continue
 				}
-			}
-			dwTaps(z, buf, offs, w[ci*mult*kk:(ci+1)*mult*kk], 0)
-			gxp := gx[p*hw : (p+1)*hw]
-			for iy := 0; iy < g.H; iy++ {
-				zr := z[iy*wu : iy*wu+g.W]
-				xr := gxp[iy*g.W : (iy+1)*g.W]
-				for i, v := range zr {
-					xr[i] += v
+				cc := oxLo*g.StrideW - g.PadL + (g.KW-1)*g.DilW
+				src := gyp[oy*g.OW+oxLo : oy*g.OW+oxHi]
+				if g.StrideW == 1 {
+					copy(u[r*wu+cc:], src)
+					continue
+				}
+				urow := u[r*wu : (r+1)*wu]
+				for i, v := range src {
+					urow[cc+i*g.StrideW] = v
 				}
 			}
 		}
-	})
+		dwTaps(z, buf, offs, w[ci*mult*kk:(ci+1)*mult*kk], 0)
+		gxp := gx[p*hw : (p+1)*hw]
+		for iy := 0; iy < g.H; iy++ {
+			zr := z[iy*wu : iy*wu+g.W]
+			xr := gxp[iy*g.W : (iy+1)*g.W]
+			for i, v := range zr {
+				xr[i] += v
+			}
+		}
+	}
 }
 
 // dwBackFilterFast sums, per channel and tap, the products of the output
@@ -792,42 +862,59 @@ func dwBackFilterFast(g Geom2d, n, c, mult int, gy, x, gw []float32) {
 		return
 	}
 	o, hw, ohw, kk := c*mult, g.H*g.W, g.OH*g.OW, g.KH*g.KW
-	l := dwPlan(g)
 	nt := dwRoundUp(kk, 4)
+	t := dwLanePool.Get().(*dwLaneTables)
+	defer dwLanePool.Put(t)
+	t.offs = dwLaneGrow(t.offs, nt)
+	l := dwPlan(g, t.offs)
 	offs := append(l.offs, make([]int, nt-kk)...)
 	ln := dwRoundUp(l.lz, 16)
-	ParallelFor(c, convGrain(n*mult*kk*ohw), func(lo, hi int) {
-		s := dwPool.Get().(*dwScratch)
-		defer dwPool.Put(s)
-		s.a = dwGrow(s.a, l.size(g))
-		s.b = dwGrow(s.b, ln)
-		s.c = dwGrow(s.c, 8*nt+mult*kk)
-		buf, gyz := s.a, s.b
-		part, sum := s.c[:8*nt], s.c[8*nt:]
-		clear(buf)
-		clear(gyz)
-		for ci := lo; ci < hi; ci++ {
-			clear(sum)
-			for b := 0; b < n; b++ {
-				dwFill(g, l, x[(b*c+ci)*hw:(b*c+ci+1)*hw], buf)
-				for m := 0; m < mult; m++ {
-					gyp := gy[(b*o+ci*mult+m)*ohw : (b*o+ci*mult+m+1)*ohw]
-					dwCopyRows(gyz, l.wz, gyp, g.OW, g.OH, g.OW)
-					dwDotTaps(gyz, buf, offs, part)
-					for t := 0; t < kk; t++ {
-						var v float32
-						for _, pv := range part[8*t : 8*t+8] {
-							v += pv
-						}
-						sum[m*kk+t] += v
+	parallelJob(&dwBackFilterFastJobs, c, convGrain(n*mult*kk*ohw), &dwBackFilterFastJob{g: g, n: n, c: c, mult: mult, o: o, hw: hw, ohw: ohw, kk: kk, nt: nt, ln: ln, l: l, gy: gy, x: x, gw: gw, offs: offs})
+}
+
+// dwBackFilterFastJob is dwBackFilterFast's parallel step (a pooled job, no closure per call).
+type dwBackFilterFastJob struct {
+	g                                  Geom2d
+	n, c, mult, o, hw, ohw, kk, nt, ln int
+	l                                  dwLayout
+	gy, x, gw                          []float32
+	offs                               []int
+}
+
+var dwBackFilterFastJobs gemmFreeList[dwBackFilterFastJob]
+
+func (j *dwBackFilterFastJob) run(lo, hi int) {
+	g, n, c, mult, o, hw, ohw, kk, nt, ln, l, gy, x, gw, offs := j.g, j.n, j.c, j.mult, j.o, j.hw, j.ohw, j.kk, j.nt, j.ln, j.l, j.gy, j.x, j.gw, j.offs
+	s := dwPool.Get().(*dwScratch)
+	defer dwPool.Put(s)
+	s.a = dwGrow(s.a, l.size(g))
+	s.b = dwGrow(s.b, ln)
+	s.c = dwGrow(s.c, 8*nt+mult*kk)
+	buf, gyz := s.a, s.b
+	part, sum := s.c[:8*nt], s.c[8*nt:]
+	clear(buf)
+	clear(gyz)
+	for ci := lo; ci < hi; ci++ {
+		clear(sum)
+		for b := 0; b < n; b++ {
+			dwFill(g, l, x[(b*c+ci)*hw:(b*c+ci+1)*hw], buf)
+			for m := 0; m < mult; m++ {
+				gyp := gy[(b*o+ci*mult+m)*ohw : (b*o+ci*mult+m+1)*ohw]
+				dwCopyRows(gyz, l.wz, gyp, g.OW, g.OH, g.OW)
+				dwDotTaps(gyz, buf, offs, part)
+				for t := 0; t < kk; t++ {
+					var v float32
+					for _, pv := range part[8*t : 8*t+8] {
+						v += pv
 					}
+					sum[m*kk+t] += v
 				}
 			}
-			for i, v := range sum {
-				gw[ci*mult*kk+i] += v
-			}
 		}
-	})
+		for i, v := range sum {
+			gw[ci*mult*kk+i] += v
+		}
+	}
 }
 
 // dwTapsGo is the plain-Go dwTaps (see dw_amd64.go).

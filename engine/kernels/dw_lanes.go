@@ -91,7 +91,7 @@ func ForcePlanarDW(on bool) (restore func()) {
 // dwLaneTables holds one call's read-only tables, shared by its workers;
 // dwLanePool recycles them.
 type dwLaneTables struct {
-	offs     []int     // per tap, its float offset into the buffer
+	offs     []int     // per tap, its float offset into the buffer (dwPlan's offsets on the fast path)
 	perm, ph []int     // dwBackInputLanes: taps in phase order, phase starts
 	fill, id []int32   // pack offsets: per input position, and the identity
 	w, b     []float32 // weights [group][tap][8] and biases [group][8]
@@ -171,31 +171,46 @@ func dwConvLanes(g Geom2d, n, c, mult int, x, w, bias, y []float32) {
 	if bias != nil {
 		copy(bl, bias[:o])
 	}
-	ParallelFor(n*ng, convGrain(8*kk*ohw), func(lo, hi int) {
-		s := dwPool.Get().(*dwScratch)
-		defer dwPool.Put(s)
-		s.a = dwGrow(s.a, l.size)
-		s.b = dwGrow(s.b, 8*dwRoundUp(ohw, 8))
-		buf, z := s.a, s.b
-		clear(buf)
-		for p := lo; p < hi; p++ {
-			b, gi := p/ng, p%ng
-			oc0 := gi * 8
-			nl := min(8, o-oc0)
-			var planes [8]int
-			dwLanePlanes(&planes, nl, b*c*hw, oc0, mult, hw)
-			dwLanePack(buf, x, &planes, fill)
-			dwLaneTaps(z, buf, offs, wl[gi*kk*8:(gi+1)*kk*8], (*[8]float32)(bl[gi*8:]), g.OH, g.OW, l.wz, g.OW, 1)
-			yg := y[(b*o+oc0)*ohw:]
-			if nl == 8 {
-				dwLaneUnpack(yg[:8*ohw], ohw, z, ohw)
-				continue
-			}
-			s.c = dwGrow(s.c, 8*ohw)
-			dwLaneUnpack(s.c, ohw, z, ohw)
-			copy(yg[:nl*ohw], s.c)
+	parallelJob(&dwConvLanesJobs, n*ng, convGrain(8*kk*ohw), &dwConvLanesJob{g: g, c: c, mult: mult, o: o, hw: hw, ohw: ohw, kk: kk, ng: ng, l: l, x: x, y: y, wl: wl, bl: bl, offs: offs, fill: fill})
+}
+
+// dwConvLanesJob is dwConvLanes's parallel step (a pooled job, no closure per call).
+type dwConvLanesJob struct {
+	g                           Geom2d
+	c, mult, o, hw, ohw, kk, ng int
+	l                           dwLaneLayout
+	x, y, wl, bl                []float32
+	offs                        []int
+	fill                        []int32
+}
+
+var dwConvLanesJobs gemmFreeList[dwConvLanesJob]
+
+func (j *dwConvLanesJob) run(lo, hi int) {
+	g, c, mult, o, hw, ohw, kk, ng, l, x, y, wl, bl, offs, fill := j.g, j.c, j.mult, j.o, j.hw, j.ohw, j.kk, j.ng, j.l, j.x, j.y, j.wl, j.bl, j.offs, j.fill
+	s := dwPool.Get().(*dwScratch)
+	defer dwPool.Put(s)
+	s.a = dwGrow(s.a, l.size)
+	s.b = dwGrow(s.b, 8*dwRoundUp(ohw, 8))
+	buf, z := s.a, s.b
+	clear(buf)
+	for p := lo; p < hi; p++ {
+		b, gi := p/ng, p%ng
+		oc0 := gi * 8
+		nl := min(8, o-oc0)
+		var planes [8]int
+		dwLanePlanes(&planes, nl, b*c*hw, oc0, mult, hw)
+		dwLanePack(buf, x, &planes, fill)
+		dwLaneTaps(z, buf, offs, wl[gi*kk*8:(gi+1)*kk*8], (*[8]float32)(bl[gi*8:]), g.OH, g.OW, l.wz, g.OW, 1)
+		yg := y[(b*o+oc0)*ohw:]
+		if nl == 8 {
+			dwLaneUnpack(yg[:8*ohw], ohw, z, ohw)
+			continue
 		}
-	})
+		s.c = dwGrow(s.c, 8*ohw)
+		dwLaneUnpack(s.c, ohw, z, ohw)
+		copy(yg[:nl*ohw], s.c)
+	}
 }
 
 // dwBackInputLanes is DepthwiseConv2dBackwardInput on the lane path, split
@@ -255,54 +270,68 @@ func dwBackInputLanes(g Geom2d, n, c, mult int, gy, w, gx []float32) {
 	t.w = dwLaneGrow(t.w, ng*mult*kk*8)
 	wl, offs, fill, ph := t.w, t.offs, t.fill, t.ph
 	dwLaneWeightsPerm(wl, w, c, mult*kk, t.perm)
-	ParallelFor(n*ng, convGrain(8*mult*kk*hw/(sh*sw)), func(lo, hi int) {
-		s := dwPool.Get().(*dwScratch)
-		defer dwPool.Put(s)
-		s.a = dwGrow(s.a, 8*mult*lg)
-		s.b = dwGrow(s.b, 8*dwRoundUp(hw, 8))
-		buf, z := s.a, s.b
-		clear(buf)
-		var zero [8]float32
-		for p := lo; p < hi; p++ {
-			b, gi := p/ng, p%ng
-			ci0 := gi * 8
-			nl := min(8, c-ci0)
-			for m := 0; m < mult; m++ {
-				var planes [8]int
-				dwLanePlanes(&planes, nl, (b*o+m)*ohw, ci0, 1, mult*ohw)
-				dwLanePack(buf[8*m*lg:8*(m+1)*lg], gy, &planes, fill)
-			}
-			wg0 := wl[gi*mult*kk*8 : (gi+1)*mult*kk*8]
-			for a := 0; a < sh; a++ {
-				u0 := (g.PadT - a + sh - 1) / sh
-				iy0 := sh*u0 + a - g.PadT
-				if iy0 >= g.H {
-					continue
-				}
-				rows := (g.H-1-iy0)/sh + 1
-				for bb := 0; bb < sw; bb++ {
-					v0 := (g.PadL - bb + sw - 1) / sw
-					ix0 := sw*v0 + bb - g.PadL
-					if ix0 >= g.W {
-						continue
-					}
-					cols := (g.W-1-ix0)/sw + 1
-					t0, t1 := ph[a*sw+bb], ph[a*sw+bb+1]
-					dwLaneTaps(z[8*(iy0*g.W+ix0):], buf[8*(u0*wg+v0):], offs[t0:t1], wg0[8*t0:8*t1], &zero, rows, cols, wg, sh*g.W, sw)
-				}
-			}
-			gxg := gx[(b*c+ci0)*hw:]
-			if nl == 8 {
-				dwLaneUnpackAdd(gxg[:8*hw], hw, z, hw)
+	parallelJob(&dwBackInputLanesJobs, n*ng, convGrain(8*mult*kk*hw/(sh*sw)), &dwBackInputLanesJob{g: g, c: c, mult: mult, o: o, hw: hw, ohw: ohw, kk: kk, ng: ng, lg: lg, wg: wg, sh: sh, sw: sw, gy: gy, gx: gx, wl: wl, offs: offs, ph: ph, fill: fill})
+}
+
+// dwBackInputLanesJob is dwBackInputLanes's parallel step (a pooled job, no closure per call).
+type dwBackInputLanesJob struct {
+	g                                           Geom2d
+	c, mult, o, hw, ohw, kk, ng, lg, wg, sh, sw int
+	gy, gx, wl                                  []float32
+	offs, ph                                    []int
+	fill                                        []int32
+}
+
+var dwBackInputLanesJobs gemmFreeList[dwBackInputLanesJob]
+
+func (j *dwBackInputLanesJob) run(lo, hi int) {
+	g, c, mult, o, hw, ohw, kk, ng, lg, wg, sh, sw, gy, gx, wl, offs, ph, fill := j.g, j.c, j.mult, j.o, j.hw, j.ohw, j.kk, j.ng, j.lg, j.wg, j.sh, j.sw, j.gy, j.gx, j.wl, j.offs, j.ph, j.fill
+	s := dwPool.Get().(*dwScratch)
+	defer dwPool.Put(s)
+	s.a = dwGrow(s.a, 8*mult*lg)
+	s.b = dwGrow(s.b, 8*dwRoundUp(hw, 8))
+	buf, z := s.a, s.b
+	clear(buf)
+	var zero [8]float32
+	for p := lo; p < hi; p++ {
+		b, gi := p/ng, p%ng
+		ci0 := gi * 8
+		nl := min(8, c-ci0)
+		for m := 0; m < mult; m++ {
+			var planes [8]int
+			dwLanePlanes(&planes, nl, (b*o+m)*ohw, ci0, 1, mult*ohw)
+			dwLanePack(buf[8*m*lg:8*(m+1)*lg], gy, &planes, fill)
+		}
+		wg0 := wl[gi*mult*kk*8 : (gi+1)*mult*kk*8]
+		for a := 0; a < sh; a++ {
+			u0 := (g.PadT - a + sh - 1) / sh
+			iy0 := sh*u0 + a - g.PadT
+			if iy0 >= g.H {
 				continue
 			}
-			s.c = dwGrow(s.c, 8*hw)
-			dwLaneUnpack(s.c, hw, z, hw)
-			for i, v := range s.c[:nl*hw] {
-				gxg[i] += v
+			rows := (g.H-1-iy0)/sh + 1
+			for bb := 0; bb < sw; bb++ {
+				v0 := (g.PadL - bb + sw - 1) / sw
+				ix0 := sw*v0 + bb - g.PadL
+				if ix0 >= g.W {
+					continue
+				}
+				cols := (g.W-1-ix0)/sw + 1
+				t0, t1 := ph[a*sw+bb], ph[a*sw+bb+1]
+				dwLaneTaps(z[8*(iy0*g.W+ix0):], buf[8*(u0*wg+v0):], offs[t0:t1], wg0[8*t0:8*t1], &zero, rows, cols, wg, sh*g.W, sw)
 			}
 		}
-	})
+		gxg := gx[(b*c+ci0)*hw:]
+		if nl == 8 {
+			dwLaneUnpackAdd(gxg[:8*hw], hw, z, hw)
+			continue
+		}
+		s.c = dwGrow(s.c, 8*hw)
+		dwLaneUnpack(s.c, hw, z, hw)
+		for i, v := range s.c[:nl*hw] {
+			gxg[i] += v
+		}
+	}
 }
 
 // dwBackFilterLanes is DepthwiseConv2dBackwardFilter on the lane path: per
@@ -323,37 +352,52 @@ func dwBackFilterLanes(g Geom2d, n, c, mult int, gy, x, gw []float32) {
 	}
 	offs, fill, id := t.offs, t.fill, t.id
 	nch := (kk + 7) / 8
-	ParallelFor(ng, convGrain(n*8*kk*ohw), func(lo, hi int) {
-		s := dwPool.Get().(*dwScratch)
-		defer dwPool.Put(s)
-		s.a = dwGrow(s.a, l.size)
-		s.b = dwGrow(s.b, 8*ohw)
-		s.c = dwGrow(s.c, 8*kk)
-		buf, gyl, acc := s.a, s.b, s.c
-		clear(buf)
-		for gi := lo; gi < hi; gi++ {
-			oc0 := gi * 8
-			nl := min(8, o-oc0)
-			clear(acc)
-			for b := 0; b < n; b++ {
-				var planes [8]int
-				dwLanePlanes(&planes, nl, b*c*hw, oc0, mult, hw)
-				dwLanePack(buf, x, &planes, fill)
-				dwLanePlanes(&planes, nl, b*o*ohw, oc0, 1, ohw)
-				dwLanePack(gyl, gy, &planes, id)
-				for ch := 0; ch < nch; ch++ {
-					t0, t1 := ch*kk/nch, (ch+1)*kk/nch
-					dwLaneDot(gyl, buf, offs[t0:t1], acc[8*t0:8*t1], g.OH, g.OW, l.wz)
-				}
-			}
-			for lane := 0; lane < nl; lane++ {
-				gwc := gw[(oc0+lane)*kk : (oc0+lane+1)*kk]
-				for tap := range gwc {
-					gwc[tap] += acc[8*tap+lane]
-				}
+	parallelJob(&dwBackFilterLanesJobs, ng, convGrain(n*8*kk*ohw), &dwBackFilterLanesJob{g: g, n: n, c: c, mult: mult, o: o, hw: hw, ohw: ohw, kk: kk, nch: nch, l: l, gy: gy, x: x, gw: gw, offs: offs, fill: fill, id: id})
+}
+
+// dwBackFilterLanesJob is dwBackFilterLanes's parallel step (a pooled job, no closure per call).
+type dwBackFilterLanesJob struct {
+	g                               Geom2d
+	n, c, mult, o, hw, ohw, kk, nch int
+	l                               dwLaneLayout
+	gy, x, gw                       []float32
+	offs                            []int
+	fill, id                        []int32
+}
+
+var dwBackFilterLanesJobs gemmFreeList[dwBackFilterLanesJob]
+
+func (j *dwBackFilterLanesJob) run(lo, hi int) {
+	g, n, c, mult, o, hw, ohw, kk, nch, l, gy, x, gw, offs, fill, id := j.g, j.n, j.c, j.mult, j.o, j.hw, j.ohw, j.kk, j.nch, j.l, j.gy, j.x, j.gw, j.offs, j.fill, j.id
+	s := dwPool.Get().(*dwScratch)
+	defer dwPool.Put(s)
+	s.a = dwGrow(s.a, l.size)
+	s.b = dwGrow(s.b, 8*ohw)
+	s.c = dwGrow(s.c, 8*kk)
+	buf, gyl, acc := s.a, s.b, s.c
+	clear(buf)
+	for gi := lo; gi < hi; gi++ {
+		oc0 := gi * 8
+		nl := min(8, o-oc0)
+		clear(acc)
+		for b := 0; b < n; b++ {
+			var planes [8]int
+			dwLanePlanes(&planes, nl, b*c*hw, oc0, mult, hw)
+			dwLanePack(buf, x, &planes, fill)
+			dwLanePlanes(&planes, nl, b*o*ohw, oc0, 1, ohw)
+			dwLanePack(gyl, gy, &planes, id)
+			for ch := 0; ch < nch; ch++ {
+				t0, t1 := ch*kk/nch, (ch+1)*kk/nch
+				dwLaneDot(gyl, buf, offs[t0:t1], acc[8*t0:8*t1], g.OH, g.OW, l.wz)
 			}
 		}
-	})
+		for lane := 0; lane < nl; lane++ {
+			gwc := gw[(oc0+lane)*kk : (oc0+lane+1)*kk]
+			for tap := range gwc {
+				gwc[tap] += acc[8*tap+lane]
+			}
+		}
+	}
 }
 
 // dwLaneWeights sets wl[(gi·k+t)·8+l] = w[(8gi+l)·k+t] for the ch channels'

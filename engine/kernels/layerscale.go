@@ -21,16 +21,27 @@ func LayerScaleAdd(rows, d int, x, h, gamma, out []float32) {
 		return
 	}
 	gamma = gamma[:d]
-	ParallelFor(rows, normGrainOf(d), func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			xr, hr, or := x[r*d:(r+1)*d], h[r*d:(r+1)*d], out[r*d:(r+1)*d]
-			if useAsm {
-				vecFMA3(or, hr, gamma, xr)
-				continue
-			}
-			for j, v := range hr {
-				or[j] = xr[j] + gamma[j]*v
-			}
+	parallelJob(&layerScaleAddJobs, rows, normGrainOf(d), &layerScaleAddJob{d: d, x: x, h: h, gamma: gamma, out: out})
+}
+
+// layerScaleAddJob is LayerScaleAdd's parallel step (a pooled job, no closure per call).
+type layerScaleAddJob struct {
+	d                int
+	x, h, gamma, out []float32
+}
+
+var layerScaleAddJobs gemmFreeList[layerScaleAddJob]
+
+func (j *layerScaleAddJob) run(lo, hi int) {
+	d, x, h, gamma, out := j.d, j.x, j.h, j.gamma, j.out
+	for r := lo; r < hi; r++ {
+		xr, hr, or := x[r*d:(r+1)*d], h[r*d:(r+1)*d], out[r*d:(r+1)*d]
+		if useAsm {
+			vecFMA3(or, hr, gamma, xr)
+			continue
 		}
-	})
+		for j, v := range hr {
+			or[j] = xr[j] + gamma[j]*v
+		}
+	}
 }

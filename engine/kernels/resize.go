@@ -103,26 +103,38 @@ func Resample2d(planes, h, w, oh, ow, taps int, iy []int, wy []float32, ix []int
 	resizeCheckTaps("Resample2d", h, w, oh, ow, taps, iy, wy, ix, wx)
 	convCheckLen("Resample2d x", x, planes*h*w)
 	convCheckLen("Resample2d y", y, planes*oh*ow)
-	ParallelFor(planes, convGrain(oh*ow*taps*taps), func(lo, hi int) {
-		for p := lo; p < hi; p++ {
-			xp := x[p*h*w : (p+1)*h*w]
-			for i := 0; i < oh; i++ {
-				for j := 0; j < ow; j++ {
-					cx, cw := ix[j*taps:(j+1)*taps], wx[j*taps:(j+1)*taps]
-					var s float32
-					for a := 0; a < taps; a++ {
-						row := xp[iy[i*taps+a]*w : (iy[i*taps+a]+1)*w]
-						var r float32
-						for b, c := range cx {
-							r += cw[b] * row[c]
-						}
-						s += wy[i*taps+a] * r
+	parallelJob(&resampleJobs, planes, convGrain(oh*ow*taps*taps), &resampleJob{h: h, w: w, oh: oh, ow: ow, taps: taps, iy: iy, ix: ix, wy: wy, wx: wx, x: x, y: y})
+}
+
+// resampleJob is Resample2d's parallel step (a pooled job, no closure per call).
+type resampleJob struct {
+	h, w, oh, ow, taps int
+	iy, ix             []int
+	wy, wx, x, y       []float32
+}
+
+var resampleJobs gemmFreeList[resampleJob]
+
+func (j *resampleJob) run(lo, hi int) {
+	h, w, oh, ow, taps, iy, ix, wy, wx, x, y := j.h, j.w, j.oh, j.ow, j.taps, j.iy, j.ix, j.wy, j.wx, j.x, j.y
+	for p := lo; p < hi; p++ {
+		xp := x[p*h*w : (p+1)*h*w]
+		for i := 0; i < oh; i++ {
+			for j := 0; j < ow; j++ {
+				cx, cw := ix[j*taps:(j+1)*taps], wx[j*taps:(j+1)*taps]
+				var s float32
+				for a := 0; a < taps; a++ {
+					row := xp[iy[i*taps+a]*w : (iy[i*taps+a]+1)*w]
+					var r float32
+					for b, c := range cx {
+						r += cw[b] * row[c]
 					}
-					y[(p*oh+i)*ow+j] = s
+					s += wy[i*taps+a] * r
 				}
+				y[(p*oh+i)*ow+j] = s
 			}
 		}
-	})
+	}
 }
 
 // Resample2dBackward adds to gx [planes, h, w] the gradient of Resample2d
@@ -145,24 +157,36 @@ func Resample2dBackward(planes, h, w, oh, ow, taps int, iy []int, wy []float32, 
 	resizeCheckTaps("Resample2dBackward", h, w, oh, ow, taps, iy, wy, ix, wx)
 	convCheckLen("Resample2dBackward gy", gy, planes*oh*ow)
 	convCheckLen("Resample2dBackward gx", gx, planes*h*w)
-	ParallelFor(planes, convGrain(oh*ow*taps*taps), func(lo, hi int) {
-		for p := lo; p < hi; p++ {
-			gxp := gx[p*h*w : (p+1)*h*w]
-			for i := 0; i < oh; i++ {
-				for j := 0; j < ow; j++ {
-					cx, cw := ix[j*taps:(j+1)*taps], wx[j*taps:(j+1)*taps]
-					g := gy[(p*oh+i)*ow+j]
-					for a := 0; a < taps; a++ {
-						d := wy[i*taps+a] * g
-						row := gxp[iy[i*taps+a]*w : (iy[i*taps+a]+1)*w]
-						for b, c := range cx {
-							row[c] += cw[b] * d
-						}
+	parallelJob(&resampleBackJobs, planes, convGrain(oh*ow*taps*taps), &resampleBackJob{h: h, w: w, oh: oh, ow: ow, taps: taps, iy: iy, ix: ix, wy: wy, wx: wx, gy: gy, gx: gx})
+}
+
+// resampleBackJob is Resample2dBackward's parallel step (a pooled job, no closure per call).
+type resampleBackJob struct {
+	h, w, oh, ow, taps int
+	iy, ix             []int
+	wy, wx, gy, gx     []float32
+}
+
+var resampleBackJobs gemmFreeList[resampleBackJob]
+
+func (j *resampleBackJob) run(lo, hi int) {
+	h, w, oh, ow, taps, iy, ix, wy, wx, gy, gx := j.h, j.w, j.oh, j.ow, j.taps, j.iy, j.ix, j.wy, j.wx, j.gy, j.gx
+	for p := lo; p < hi; p++ {
+		gxp := gx[p*h*w : (p+1)*h*w]
+		for i := 0; i < oh; i++ {
+			for j := 0; j < ow; j++ {
+				cx, cw := ix[j*taps:(j+1)*taps], wx[j*taps:(j+1)*taps]
+				g := gy[(p*oh+i)*ow+j]
+				for a := 0; a < taps; a++ {
+					d := wy[i*taps+a] * g
+					row := gxp[iy[i*taps+a]*w : (iy[i*taps+a]+1)*w]
+					for b, c := range cx {
+						row[c] += cw[b] * d
 					}
 				}
 			}
 		}
-	})
+	}
 }
 
 func resizeCheckTaps(name string, h, w, oh, ow, taps int, iy []int, wy []float32, ix []int, wx []float32) {
