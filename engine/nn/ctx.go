@@ -2,6 +2,7 @@ package nn
 
 import (
 	"math/rand/v2"
+	"strconv"
 
 	"github.com/reprise-ml/reprise/engine/autograd"
 )
@@ -26,6 +27,15 @@ type Ctx struct {
 func (c *Ctx) Mark(stage string, out *autograd.Var) {
 	if c.Trace != nil {
 		c.Trace(stage, out)
+	}
+}
+
+// MarkIndexed reports the end of stage prefix+i (e.g. "blocks.3") to
+// c.Trace, if any; the name is built only when traced, so an untraced
+// pass does not allocate it.
+func (c *Ctx) MarkIndexed(prefix string, i int, out *autograd.Var) {
+	if c.Trace != nil {
+		c.Trace(prefix+strconv.Itoa(i), out)
 	}
 }
 

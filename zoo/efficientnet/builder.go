@@ -1,7 +1,6 @@
 package efficientnet
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/reprise-ml/reprise/engine/autograd"
@@ -177,7 +176,7 @@ func (t *Trunk) Forward(c *nn.Ctx, x *autograd.Var) *autograd.Var {
 		for _, blk := range st {
 			x = blk.Forward(c, x)
 		}
-		c.Mark(fmt.Sprintf("blocks.%d", i), x)
+		c.MarkIndexed("blocks.", i, x)
 	}
 	return x
 }

@@ -288,7 +288,7 @@ func (m *Net) Forward(c *nn.Ctx, x *autograd.Var) *autograd.Var {
 	c.Mark("stem", h)
 	for i, blk := range m.Blocks {
 		h = blk.forward(c, h)
-		c.Mark(fmt.Sprintf("blocks.%d", i), h)
+		c.MarkIndexed("blocks.", i, h)
 	}
 	h = tp.Mean(m.Norm.Forward(c, h), []int{1}, false) // global average over tokens
 	logits := m.Head.Forward(c, m.HeadDrop.Forward(c, h))

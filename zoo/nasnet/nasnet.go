@@ -247,7 +247,7 @@ func (m *Model) Forward(c *nn.Ctx, x *autograd.Var) *autograd.Var {
 			c.Mark("stem", out)
 		}
 		if stage < len(m.stageEnds) && i == m.stageEnds[stage] {
-			c.Mark(fmt.Sprintf("stages.%d", stage), out)
+			c.MarkIndexed("stages.", stage, out)
 			stage++
 		}
 	}

@@ -409,7 +409,7 @@ func (m *Model) Forward(c *nn.Ctx, x *autograd.Var) *autograd.Var {
 	c.Mark("stem", x)
 	for i, s := range m.stages {
 		x = s.forward(c, x)
-		c.Mark(fmt.Sprintf("stages.%d", i), x)
+		c.MarkIndexed("stages.", i, x)
 	}
 	x = t.ReLU(m.headBN.Forward(c, m.headConv.Forward(c, t.ReLU(x))))
 	x = m.fc.Forward(c, m.drop.Forward(c, t.GlobalAvgPool(x)))

@@ -267,7 +267,7 @@ func (r *RegNet) Forward(c *nn.Ctx, x *autograd.Var) *autograd.Var {
 		for _, blk := range blocks {
 			h = blk.forward(c, h)
 		}
-		c.Mark(fmt.Sprintf("s%d", i+1), h)
+		c.MarkIndexed("s", i+1, h)
 	}
 	logits := r.fc.Forward(c, r.drop.Forward(c, c.Tape.GlobalAvgPool(h)))
 	c.Mark("head", logits)

@@ -183,7 +183,7 @@ func (r *ResNet) Forward(c *nn.Ctx, x *autograd.Var) *autograd.Var {
 		for _, blk := range blocks {
 			h = blk.forward(c, h)
 		}
-		c.Mark(fmt.Sprintf("layer%d", s+1), h)
+		c.MarkIndexed("layer", s+1, h)
 	}
 	logits := r.FC.Forward(c, r.Drop.Forward(c, tp.GlobalAvgPool(h)))
 	c.Mark("head", logits)

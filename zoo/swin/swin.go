@@ -328,7 +328,7 @@ func (m *Model) Forward(c *nn.Ctx, x *autograd.Var) *autograd.Var {
 	c.Mark("stem", x)
 	for i, s := range m.Stages {
 		x = s.Forward(c, x)
-		c.Mark(fmt.Sprintf("stages.%d", i), x)
+		c.MarkIndexed("stages.", i, x)
 	}
 	x = m.Norm.Forward(c, x)
 	x = t.Mean(x, []int{1, 2}, false) // global average pool

@@ -263,7 +263,7 @@ func (m *VisionTransformer) features(c *nn.Ctx, x *autograd.Var) *autograd.Var {
 	c.Mark("stem", h)
 	for i, blk := range m.Blocks {
 		h = blk.forward(c, h)
-		c.Mark(fmt.Sprintf("blocks.%d", i), h)
+		c.MarkIndexed("blocks.", i, h)
 	}
 	return m.Norm.Forward(c, h)
 }
