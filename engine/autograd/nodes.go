@@ -20,6 +20,10 @@ type nodeSlabs struct {
 	reduce      slab[reduceNode]
 	conv        slab[convNode]
 	avgPool     slab[globalAvgPoolNode]
+	roll        slab[rollNode]
+	indexSelect slab[indexSelectNode]
+	pool        slab[poolNode]
+	scale       slab[scaleNode]
 }
 
 func (s *nodeSlabs) rewind() {
@@ -37,4 +41,8 @@ func (s *nodeSlabs) rewind() {
 	s.reduce.rewind()
 	s.conv.rewind()
 	s.avgPool.rewind()
+	s.roll.rewind()
+	s.indexSelect.rewind()
+	s.pool.rewind()
+	s.scale.rewind()
 }

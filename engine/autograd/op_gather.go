@@ -19,8 +19,10 @@ func (t *Tape) IndexSelect(x *Var, axis int, index []int) *Var {
 			panicf("IndexSelect: index %d (entry %d) out of range [0, %d) along axis %d of %v", i, j, n, axis, xs)
 		}
 	}
-	idx := append([]int{}, index...)
-	shape := append([]int{}, xs...)
+	idx := t.ints(len(index))
+	copy(idx, index)
+	shape := t.ints(len(xs))
+	copy(shape, xs)
 	shape[axis] = len(idx)
 	out := t.newOutRaw(shape, x)
 	if isMeta(out) {
@@ -28,10 +30,24 @@ func (t *Tape) IndexSelect(x *Var, axis int, index []int) *Var {
 	}
 	outer, inner := tensor.Numel(xs[:axis]), tensor.Numel(xs[axis+1:])
 	kernels.GatherRows(outer, n, inner, idx, x.Value.Data, out.Value.Data)
-	t.push("IndexSelect", out, func(g []float32) {
-		kernels.ScatterAddRows(outer, n, inner, idx, g, x.grad())
-	}, x)
+	if t.wants(out, x) {
+		nd := t.arena.nodes.indexSelect.get()
+		*nd = indexSelectNode{x: x, outer: outer, n: n, inner: inner, idx: idx}
+		t.pushNode("IndexSelect", out, nd)
+	}
 	return out
+}
+
+// indexSelectNode is IndexSelect's backward: the gradient's rows are added
+// back to the rows they were read from.
+type indexSelectNode struct {
+	x               *Var
+	outer, n, inner int
+	idx             []int
+}
+
+func (nd *indexSelectNode) backward(g []float32) {
+	kernels.ScatterAddRows(nd.outer, nd.n, nd.inner, nd.idx, g, nd.x.grad())
 }
 
 // Gather reads x along axis (negative counts from the end) at positions

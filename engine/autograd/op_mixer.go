@@ -104,22 +104,11 @@ func (t *Tape) LayerScaleAdd(x, h, gamma *Var) *Var {
 	rows := tensor.Numel(xs) / d
 	hd, gd := h.Value.Data, gamma.Value.Data
 	kernels.LayerScaleAdd(rows, d, x.Value.Data, hd, gd, out.Value.Data)
-	t.push("LayerScaleAdd", out, func(g []float32) {
-		if x.requiresGrad {
-			kernels.AddScaled(x.grad(), g, 1)
-		}
-		if h.requiresGrad {
-			kernels.BatchNormInputGrad(rows, d, 1, g, nil, nil, gd, nil, nil, h.grad())
-		}
-		if gamma.requiresGrad {
-			sg, sgh := t.alloc(d), t.alloc(d)
-			kernels.BatchNormSums(rows, d, 1, g, hd, nil, nil, sg, sgh)
-			gg := gamma.grad()
-			for j, v := range sgh {
-				gg[j] += v
-			}
-		}
-	}, x, h, gamma)
+	if t.wants(out, x, h, gamma) {
+		n := t.arena.nodes.scale.get()
+		*n = scaleNode{t: t, res: x, x: h, alpha: gamma, rows: rows, d: d, xd: hd, ad: gd}
+		t.pushNode("LayerScaleAdd", out, n)
+	}
 	return out
 }
 

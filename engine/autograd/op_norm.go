@@ -268,28 +268,63 @@ func (t *Tape) Affine(x, alpha, beta *Var) *Var {
 	rows := tensor.Numel(xs) / d
 	xd, ad := x.Value.Data, alpha.Value.Data
 	kernels.ChannelScaleShift(rows, d, 1, xd, ad, beta.Value.Data, out.Value.Data)
-	t.push("Affine", out, func(g []float32) {
-		if x.requiresGrad {
-			kernels.BatchNormInputGrad(rows, d, 1, g, nil, nil, ad, nil, nil, x.grad())
-		}
-		if alpha.requiresGrad || beta.requiresGrad {
-			sg, sgx := t.alloc(d), t.alloc(d)
-			kernels.BatchNormSums(rows, d, 1, g, xd, nil, nil, sg, sgx)
-			if alpha.requiresGrad {
-				ga := alpha.grad()
-				for j, v := range sgx {
-					ga[j] += v
-				}
-			}
-			if beta.requiresGrad {
-				gb := beta.grad()
-				for j, v := range sg {
-					gb[j] += v
-				}
-			}
-		}
-	}, x, alpha, beta)
+	if t.wants(out, x, alpha, beta) {
+		n := t.arena.nodes.scale.get()
+		*n = scaleNode{t: t, x: x, alpha: alpha, beta: beta, rows: rows, d: d, xd: xd, ad: ad}
+		t.pushNode("Affine", out, n)
+	}
 	return out
+}
+
+// scaleNode is the backward of Affine (beta set) and LayerScaleAdd (res
+// set: out = res + alpha·x).
+type scaleNode struct {
+	t                   *Tape
+	x, alpha, beta, res *Var
+	rows, d             int
+	xd, ad              []float32
+}
+
+func (n *scaleNode) backward(g []float32) {
+	t, x, alpha, beta, rows, d, xd, ad := n.t, n.x, n.alpha, n.beta, n.rows, n.d, n.xd, n.ad
+	if n.res != nil {
+		// LayerScaleAdd, with x = h and alpha = gamma.
+		res, h, gamma, hd, gd := n.res, x, alpha, xd, ad
+		if res.requiresGrad {
+			kernels.AddScaled(res.grad(), g, 1)
+		}
+		if h.requiresGrad {
+			kernels.BatchNormInputGrad(rows, d, 1, g, nil, nil, gd, nil, nil, h.grad())
+		}
+		if gamma.requiresGrad {
+			sg, sgh := t.alloc(d), t.alloc(d)
+			kernels.BatchNormSums(rows, d, 1, g, hd, nil, nil, sg, sgh)
+			gg := gamma.grad()
+			for j, v := range sgh {
+				gg[j] += v
+			}
+		}
+		return
+	}
+	if x.requiresGrad {
+		kernels.BatchNormInputGrad(rows, d, 1, g, nil, nil, ad, nil, nil, x.grad())
+	}
+	if alpha.requiresGrad || beta.requiresGrad {
+		sg, sgx := t.alloc(d), t.alloc(d)
+		kernels.BatchNormSums(rows, d, 1, g, xd, nil, nil, sg, sgx)
+		if alpha.requiresGrad {
+			ga := alpha.grad()
+			for j, v := range sgx {
+				ga[j] += v
+			}
+		}
+		if beta.requiresGrad {
+			gb := beta.grad()
+			for j, v := range sg {
+				gb[j] += v
+			}
+		}
+	}
 }
 
 // refBatchNorm is the naive reference for BatchNorm's output: each element's

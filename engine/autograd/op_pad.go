@@ -1,6 +1,8 @@
 package autograd
 
 import (
+	"slices"
+
 	"github.com/reprise-ml/reprise/engine/kernels"
 	"github.com/reprise-ml/reprise/engine/tensor"
 )
@@ -13,12 +15,12 @@ import (
 func (t *Tape) Pad(x *Var, before, after []int, value float32) *Var {
 	xs := x.Value.Shape
 	if len(before) != len(xs) || len(after) != len(xs) {
-		panicf("Pad: pads %v and %v need one entry per dimension of %v", before, after, xs)
+		panicf("Pad: pads %v and %v need one entry per dimension of %v", slices.Clone(before), slices.Clone(after), xs)
 	}
-	shape := make([]int, len(xs))
+	shape := t.ints(len(xs))
 	for d := range xs {
 		if before[d] < 0 || after[d] < 0 {
-			panicf("Pad: negative pad in %v, %v for %v", before, after, xs)
+			panicf("Pad: negative pad in %v, %v for %v", slices.Clone(before), slices.Clone(after), xs)
 		}
 		shape[d] = before[d] + xs[d] + after[d]
 	}
@@ -30,15 +32,17 @@ func (t *Tape) Pad(x *Var, before, after []int, value float32) *Var {
 	for i := range od {
 		od[i] = value
 	}
-	ost, xst := tensor.Strides(shape), tensor.Strides(xs)
+	ost, xst := shapeStrides(t.ints(len(xs)), shape), shapeStrides(t.ints(len(xs)), xs)
 	off := 0
 	for d := range xs {
 		off += before[d] * ost[d]
 	}
 	kernels.CopyStrided(xs, od, off, ost, x.Value.Data, 0, xst)
-	t.push("Pad", out, func(g []float32) {
-		kernels.AddStrided(xs, x.grad(), 0, xst, g, off, ost)
-	}, x)
+	if t.wants(out, x) {
+		n := t.arena.nodes.strided.get()
+		*n = stridedNode{x: x, shape: xs, xst: xst, ost: ost, gOff: off}
+		t.pushNode("Pad", out, n)
+	}
 	return out
 }
 
@@ -49,9 +53,10 @@ func (t *Tape) Pad(x *Var, before, after []int, value float32) *Var {
 func (t *Tape) Roll(x *Var, shifts, axes []int) *Var {
 	xs := x.Value.Shape
 	if len(shifts) != len(axes) || len(axes) == 0 {
-		panicf("Roll: need one shift per axis, got shifts %v and axes %v for %v", shifts, axes, xs)
+		panicf("Roll: need one shift per axis, got shifts %v and axes %v for %v", slices.Clone(shifts), slices.Clone(axes), xs)
 	}
-	shift := make([]int, len(xs)) // net shift per axis, in [0, n)
+	r := len(xs)
+	shift := t.ints(r) // net shift per axis, in [0, n)
 	for i, a := range axes {
 		a = shapeAxis("Roll", a, len(xs), xs)
 		if n := xs[a]; n > 0 {
@@ -64,43 +69,57 @@ func (t *Tape) Roll(x *Var, shifts, axes []int) *Var {
 	}
 	// Along a shifted axis of size n, the output's [s, n) is the input's
 	// [0, n-s) and its [0, s) the input's [n-s, n): each combination of
-	// halves over the shifted axes is one strided block copy.
-	var rolled []int
+	// halves over the shifted axes is one strided block copy. Block k is
+	// blocks[k·(r+2):], its shape then its output and input offsets.
+	rolled := t.ints(r)[:0]
 	for a, s := range shift {
 		if s != 0 {
 			rolled = append(rolled, a)
 		}
 	}
-	st := tensor.Strides(xs)
-	type block struct {
-		shape    []int
-		dst, src int
-	}
-	var blocks []block
-	for mask := 0; mask < 1<<len(rolled); mask++ {
-		b := block{shape: append([]int{}, xs...)}
+	st := shapeStrides(t.ints(r), xs)
+	nb := 1 << len(rolled)
+	blocks := t.ints(nb * (r + 2))
+	for mask := 0; mask < nb; mask++ {
+		b := blocks[mask*(r+2) : (mask+1)*(r+2)]
+		copy(b, xs)
 		for k, a := range rolled {
 			n, s := xs[a], shift[a]
 			if mask&(1<<k) == 0 {
-				b.shape[a] = n - s
-				b.dst += s * st[a]
+				b[a] = n - s
+				b[r] += s * st[a]
 			} else {
-				b.shape[a] = s
-				b.src += (n - s) * st[a]
+				b[a] = s
+				b[r+1] += (n - s) * st[a]
 			}
 		}
-		blocks = append(blocks, b)
 	}
-	for _, b := range blocks {
-		kernels.CopyStrided(b.shape, out.Value.Data, b.dst, st, x.Value.Data, b.src, st)
+	for mask := 0; mask < nb; mask++ {
+		b := blocks[mask*(r+2) : (mask+1)*(r+2)]
+		kernels.CopyStrided(b[:r], out.Value.Data, b[r], st, x.Value.Data, b[r+1], st)
 	}
-	t.push("Roll", out, func(g []float32) {
-		gx := x.grad()
-		for _, b := range blocks {
-			kernels.AddStrided(b.shape, gx, b.src, st, g, b.dst, st)
-		}
-	}, x)
+	if t.wants(out, x) {
+		n := t.arena.nodes.roll.get()
+		*n = rollNode{x: x, st: st, blocks: blocks}
+		t.pushNode("Roll", out, n)
+	}
 	return out
+}
+
+// rollNode is Roll's backward: each block's gradient goes back to where
+// the block came from.
+type rollNode struct {
+	x          *Var
+	st, blocks []int
+}
+
+func (n *rollNode) backward(g []float32) {
+	gx := n.x.grad()
+	r := len(n.st)
+	for k := 0; k+r+2 <= len(n.blocks); k += r + 2 {
+		b := n.blocks[k : k+r+2]
+		kernels.AddStrided(b[:r], gx, b[r+1], n.st, g, b[r], n.st)
+	}
 }
 
 // refPad is the naive reference for Pad: each output coordinate reads x

@@ -59,13 +59,34 @@ func (t *Tape) MaxPool2d(x *Var, k [2]int, o PoolOpts) *Var {
 	planes := xs[0] * xs[1]
 	var arg []int32
 	if t != nil && t.record && x.requiresGrad {
-		arg = make([]int32, len(out.Value.Data))
+		arg = t.int32s(len(out.Value.Data))
 	}
 	kernels.MaxPool2d(g, planes, x.Value.Data, out.Value.Data, arg)
-	t.push("MaxPool2d", out, func(gy []float32) {
-		kernels.MaxPool2dBackward(planes, g.H*g.W, g.OH*g.OW, gy, arg, x.grad())
-	}, x)
+	if t.wants(out, x) {
+		n := t.arena.nodes.pool.get()
+		*n = poolNode{x: x, g: g, planes: planes, arg: arg}
+		t.pushNode("MaxPool2d", out, n)
+	}
 	return out
+}
+
+// poolNode is the backward of MaxPool2d (arg set: the gradient of a window
+// goes to its recorded maximum) and AvgPool2d (arg nil).
+type poolNode struct {
+	x               *Var
+	g               kernels.Geom2d
+	planes          int
+	countIncludePad bool
+	arg             []int32
+}
+
+func (n *poolNode) backward(gy []float32) {
+	g := n.g
+	if n.arg != nil {
+		kernels.MaxPool2dBackward(n.planes, g.H*g.W, g.OH*g.OW, gy, n.arg, n.x.grad())
+		return
+	}
+	kernels.AvgPool2dBackward(g, n.planes, n.countIncludePad, gy, n.x.grad())
 }
 
 // AvgPool2d returns the mean over each k[0]×k[1] window of x [N,C,H,W], with
@@ -84,9 +105,11 @@ func (t *Tape) AvgPool2d(x *Var, k [2]int, o PoolOpts) *Var {
 	}
 	planes := xs[0] * xs[1]
 	kernels.AvgPool2d(g, planes, o.CountIncludePad, x.Value.Data, out.Value.Data)
-	t.push("AvgPool2d", out, func(gy []float32) {
-		kernels.AvgPool2dBackward(g, planes, o.CountIncludePad, gy, x.grad())
-	}, x)
+	if t.wants(out, x) {
+		n := t.arena.nodes.pool.get()
+		*n = poolNode{x: x, g: g, planes: planes, countIncludePad: o.CountIncludePad}
+		t.pushNode("AvgPool2d", out, n)
+	}
 	return out
 }
 

@@ -136,16 +136,18 @@ func (t *Tape) pushStrided(name string, out, x *Var, shape, xst []int, xOff int,
 	}
 }
 
-// stridedNode is the backward of a strided copy (see pushStrided).
+// stridedNode is the backward of a strided copy (see pushStrided); Pad's
+// gradient is read at offset gOff.
 type stridedNode struct {
 	x          *Var
 	shape, xst []int
 	xOff       int
 	ost        []int
+	gOff       int
 }
 
 func (n *stridedNode) backward(g []float32) {
-	kernels.AddStrided(n.shape, n.x.grad(), n.xOff, n.xst, g, 0, n.ost)
+	kernels.AddStrided(n.shape, n.x.grad(), n.xOff, n.xst, g, n.gOff, n.ost)
 }
 
 // shapeStrides sets st to the row-major strides of shape and returns it.

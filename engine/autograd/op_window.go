@@ -25,13 +25,13 @@ func (t *Tape) WindowPartition(x *Var, ws int) *Var {
 		return out
 	}
 	// Output coordinates (b, i, j, p, q, c) read x[b, i·ws+p, j·ws+q, c].
-	view := []int{b, nh, nw, ws, ws, c}
-	ost := tensor.Strides(view)
-	xst := []int{h * w * c, ws * w * c, ws * c, w * c, c, 1}
+	is := t.ints(18)
+	view, ost, xst := is[:6], is[6:12], is[12:]
+	copy(view, []int{b, nh, nw, ws, ws, c})
+	shapeStrides(ost, view)
+	copy(xst, []int{h * w * c, ws * w * c, ws * c, w * c, c, 1})
 	kernels.CopyStrided(view, out.Value.Data, 0, ost, x.Value.Data, 0, xst)
-	t.push("WindowPartition", out, func(g []float32) {
-		kernels.AddStrided(view, x.grad(), 0, xst, g, 0, ost)
-	}, x)
+	t.pushStrided("WindowPartition", out, x, view, xst, 0, ost)
 	return out
 }
 
@@ -58,13 +58,13 @@ func (t *Tape) WindowReverse(w *Var, ws, h, wd int) *Var {
 		return out
 	}
 	// Output coordinates (b, i, p, j, q, c) read w[(b·nh+i)·nw+j, p, q, c].
-	view := []int{b, nh, ws, nw, ws, c}
-	ost := tensor.Strides(view)
-	wst := []int{nh * nw * ws * ws * c, nw * ws * ws * c, ws * c, ws * ws * c, c, 1}
+	is := t.ints(18)
+	view, ost, wst := is[:6], is[6:12], is[12:]
+	copy(view, []int{b, nh, ws, nw, ws, c})
+	shapeStrides(ost, view)
+	copy(wst, []int{nh * nw * ws * ws * c, nw * ws * ws * c, ws * c, ws * ws * c, c, 1})
 	kernels.CopyStrided(view, out.Value.Data, 0, ost, w.Value.Data, 0, wst)
-	t.push("WindowReverse", out, func(g []float32) {
-		kernels.AddStrided(view, w.grad(), 0, wst, g, 0, ost)
-	}, w)
+	t.pushStrided("WindowReverse", out, w, view, wst, 0, ost)
 	return out
 }
 

@@ -107,6 +107,7 @@ type arena struct {
 	vars  slab[Var]
 	tens  slab[tensor.Tensor]
 	ints  slab[int]
+	i32s  slab[int32]
 	vptrs slab[*Var]
 	nodes nodeSlabs
 }
@@ -221,6 +222,7 @@ func (a *arena) rewind() {
 	a.vars.rewind()
 	a.tens.rewind()
 	a.ints.rewind()
+	a.i32s.rewind()
 	a.vptrs.rewind()
 	a.nodes.rewind()
 }
@@ -295,6 +297,14 @@ func (t *Tape) ints(n int) []int {
 		return make([]int, n)
 	}
 	return t.arena.ints.make(n)
+}
+
+// int32s is ints for int32 values (e.g. a max pool's argmax).
+func (t *Tape) int32s(n int) []int32 {
+	if t == nil {
+		return make([]int32, n)
+	}
+	return t.arena.i32s.make(n)
 }
 
 // node is one recorded op: its output and its backward.
