@@ -303,7 +303,10 @@ func (m *cellMod) forward(c *nn.Ctx, cur, prev *autograd.Var, rate float32) *aut
 	case m.adjust != nil:
 		prev = m.adjust.forward(c, prev)
 	}
-	states := []*autograd.Var{m.conv1x1.forward(c, cur), prev}
+	// states and outs live on the stack for cells of up to 14 blocks and 16
+	// concatenated states.
+	var sbuf [16]*autograd.Var
+	states := append(sbuf[:0], m.conv1x1.forward(c, cur), prev)
 	dp := nn.DropPath{Rate: rate}
 	for k, blk := range m.cell.Blocks {
 		var h [2]*autograd.Var
@@ -319,7 +322,12 @@ func (m *cellMod) forward(c *nn.Ctx, cur, prev *autograd.Var, rate float32) *aut
 		}
 		states = append(states, c.Tape.Add(h[0], h[1]))
 	}
-	outs := make([]*autograd.Var, len(m.cell.Concat))
+	var obuf [16]*autograd.Var
+	outs := obuf[:0]
+	if len(m.cell.Concat) > len(obuf) {
+		outs = make([]*autograd.Var, 0, len(m.cell.Concat))
+	}
+	outs = outs[:len(m.cell.Concat)]
 	for j, s := range m.cell.Concat {
 		outs[j] = states[s]
 		if m.concat[j] != nil {

@@ -235,7 +235,8 @@ func (m *Model) DropPathRate(n int) float32 { return m.scheduledRate(n) }
 // Forward returns logits [N, classes] for images x [N, C, H, W].
 func (m *Model) Forward(c *nn.Ctx, x *autograd.Var) *autograd.Var {
 	x = m.conv0.forward(c, x)
-	outputs := []*autograd.Var{nil, x}
+	var obuf [64]*autograd.Var // on the stack for up to 62 cells
+	outputs := append(obuf[:0], nil, x)
 	if m.stemEnd < 0 {
 		c.Mark("stem", x)
 	}

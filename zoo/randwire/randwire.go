@@ -326,7 +326,13 @@ func newGraphStage(b *nn.Builder, g *Graph, in, out, stride int) *graphStage {
 func (s *graphStage) forward(c *nn.Ctx, x *autograd.Var) *autograd.Var {
 	t := c.Tape
 	in := t.ReLU(x) // the input node's output, shared by the nodes it feeds
-	outs := make([]*autograd.Var, len(s.nodes))
+	// outs lives on the stack for up to 64 nodes.
+	var obuf [64]*autograd.Var
+	outs := obuf[:0]
+	if len(s.nodes) > len(obuf) {
+		outs = make([]*autograd.Var, 0, len(s.nodes))
+	}
+	outs = outs[:len(s.nodes)]
 	for j, n := range s.nodes {
 		if n.preds == nil {
 			outs[j] = n.forward(c, in)

@@ -253,9 +253,11 @@ func (m *VisionTransformer) features(c *nn.Ctx, x *autograd.Var) *autograd.Var {
 	}
 	tp := c.Tape
 	n, d := s[0], m.Dim
-	h := m.PatchEmbed.Forward(c, x)                             // [N, D, g, g]
-	h = tp.Transpose(tp.Reshape(h, n, d, m.Grid*m.Grid), 1, 2)  // [N, g², D]
-	toks := []*autograd.Var{tp.Expand(m.ClsToken.Var, n, 1, d)} // timm: cat then add
+	h := m.PatchEmbed.Forward(c, x)                            // [N, D, g, g]
+	h = tp.Transpose(tp.Reshape(h, n, d, m.Grid*m.Grid), 1, 2) // [N, g², D]
+	// toks lives on the stack (its tokens and h).
+	var tbuf [3]*autograd.Var
+	toks := append(tbuf[:0], tp.Expand(m.ClsToken.Var, n, 1, d)) // timm: cat then add
 	if m.DistToken != nil {
 		toks = append(toks, tp.Expand(m.DistToken.Var, n, 1, d))
 	}
