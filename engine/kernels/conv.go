@@ -1,9 +1,6 @@
 package kernels
 
-import (
-	"fmt"
-	"sync"
-)
+import "fmt"
 
 // Geom2d is the geometry of a 2-D sliding window (a convolution or a pooling
 // window) over planes of H×W values stored row-major. The window has KH×KW
@@ -702,7 +699,7 @@ func dwFill(g Geom2d, l dwLayout, xp, buf []float32) {
 // state allocates nothing.
 type dwScratch struct{ a, b, c []float32 }
 
-var dwPool = sync.Pool{New: func() any { return new(dwScratch) }}
+var dwPool gemmFreeList[dwScratch] // not emptied by the garbage collector
 
 func dwGrow(s []float32, n int) []float32 {
 	if cap(s) < n {
@@ -716,8 +713,8 @@ func dwConvFast(g Geom2d, n, c, mult int, x, w, bias, y []float32) {
 		return
 	}
 	o, hw, ohw, kk := c*mult, g.H*g.W, g.OH*g.OW, g.KH*g.KW
-	t := dwLanePool.Get().(*dwLaneTables)
-	defer dwLanePool.Put(t)
+	t := dwLanePool.get()
+	defer dwLanePool.put(t)
 	t.offs = dwLaneGrow(t.offs, kk)
 	l := dwPlan(g, t.offs)
 	parallelJob(&dwConvFastJobs, n*c, convGrain(mult*kk*ohw), &dwConvFastJob{g: g, c: c, mult: mult, o: o, hw: hw, ohw: ohw, kk: kk, l: l, x: x, w: w, bias: bias, y: y})
@@ -735,8 +732,8 @@ var dwConvFastJobs gemmFreeList[dwConvFastJob]
 
 func (j *dwConvFastJob) run(lo, hi int) {
 	g, c, mult, o, hw, ohw, kk, l, x, w, bias, y := j.g, j.c, j.mult, j.o, j.hw, j.ohw, j.kk, j.l, j.x, j.w, j.bias, j.y
-	s := dwPool.Get().(*dwScratch)
-	defer dwPool.Put(s)
+	s := dwPool.get()
+	defer dwPool.put(s)
 	s.a = dwGrow(s.a, l.size(g))
 	buf := s.a
 	clear(buf)
@@ -779,8 +776,8 @@ func dwBackInputFast(g Geom2d, n, c, mult int, gy, w, gx []float32) {
 	wu, hu := g.W+(g.KW-1)*g.DilW, g.H+(g.KH-1)*g.DilH
 	lz := (g.H-1)*wu + g.W
 	lu := max(hu*wu, (g.KH-1)*g.DilH*wu+(g.KW-1)*g.DilW+dwRoundUp(lz, 64))
-	t := dwLanePool.Get().(*dwLaneTables)
-	defer dwLanePool.Put(t)
+	t := dwLanePool.get()
+	defer dwLanePool.put(t)
 	t.offs = dwLaneGrow(t.offs, mult*kk)
 	offs := t.offs
 	for m := 0; m < mult; m++ {
@@ -813,8 +810,8 @@ var dwBackInputFastJobs gemmFreeList[dwBackInputFastJob]
 
 func (j *dwBackInputFastJob) run(lo, hi int) {
 	g, c, mult, o, hw, ohw, kk, wu, hu, lz, lu, oxLo, oxHi, gy, w, gx, offs := j.g, j.c, j.mult, j.o, j.hw, j.ohw, j.kk, j.wu, j.hu, j.lz, j.lu, j.oxLo, j.oxHi, j.gy, j.w, j.gx, j.offs
-	s := dwPool.Get().(*dwScratch)
-	defer dwPool.Put(s)
+	s := dwPool.get()
+	defer dwPool.put(s)
 	s.a = dwGrow(s.a, mult*lu)
 	s.b = dwGrow(s.b, lz)
 	buf, z := s.a, s.b
@@ -863,8 +860,8 @@ func dwBackFilterFast(g Geom2d, n, c, mult int, gy, x, gw []float32) {
 	}
 	o, hw, ohw, kk := c*mult, g.H*g.W, g.OH*g.OW, g.KH*g.KW
 	nt := dwRoundUp(kk, 4)
-	t := dwLanePool.Get().(*dwLaneTables)
-	defer dwLanePool.Put(t)
+	t := dwLanePool.get()
+	defer dwLanePool.put(t)
 	t.offs = dwLaneGrow(t.offs, nt)
 	l := dwPlan(g, t.offs)
 	offs := append(l.offs, make([]int, nt-kk)...)
@@ -885,8 +882,8 @@ var dwBackFilterFastJobs gemmFreeList[dwBackFilterFastJob]
 
 func (j *dwBackFilterFastJob) run(lo, hi int) {
 	g, n, c, mult, o, hw, ohw, kk, nt, ln, l, gy, x, gw, offs := j.g, j.n, j.c, j.mult, j.o, j.hw, j.ohw, j.kk, j.nt, j.ln, j.l, j.gy, j.x, j.gw, j.offs
-	s := dwPool.Get().(*dwScratch)
-	defer dwPool.Put(s)
+	s := dwPool.get()
+	defer dwPool.put(s)
 	s.a = dwGrow(s.a, l.size(g))
 	s.b = dwGrow(s.b, ln)
 	s.c = dwGrow(s.c, 8*nt+mult*kk)

@@ -1,7 +1,5 @@
 package kernels
 
-import "sync"
-
 // The channels-in-lanes depthwise path is the fast path (useAsm) wherever
 // dwLanesFit takes it. It is made for small planes (7×7, 14×14), where the
 // plane-at-a-time kernels spend their time on per-row and per-plane overhead
@@ -97,7 +95,7 @@ type dwLaneTables struct {
 	w, b     []float32 // weights [group][tap][8] and biases [group][8]
 }
 
-var dwLanePool = sync.Pool{New: func() any { return new(dwLaneTables) }}
+var dwLanePool gemmFreeList[dwLaneTables] // not emptied by the garbage collector
 
 func dwLaneGrow[T any](s []T, n int) []T {
 	if cap(s) < n {
@@ -160,8 +158,8 @@ func dwConvLanes(g Geom2d, n, c, mult int, x, w, bias, y []float32) {
 		return
 	}
 	ng := (o + 7) / 8
-	t := dwLanePool.Get().(*dwLaneTables)
-	defer dwLanePool.Put(t)
+	t := dwLanePool.get()
+	defer dwLanePool.put(t)
 	l := t.plan(g)
 	t.w = dwLaneGrow(t.w, ng*kk*8)
 	t.b = dwLaneGrow(t.b, ng*8)
@@ -188,8 +186,8 @@ var dwConvLanesJobs gemmFreeList[dwConvLanesJob]
 
 func (j *dwConvLanesJob) run(lo, hi int) {
 	g, c, mult, o, hw, ohw, kk, ng, l, x, y, wl, bl, offs, fill := j.g, j.c, j.mult, j.o, j.hw, j.ohw, j.kk, j.ng, j.l, j.x, j.y, j.wl, j.bl, j.offs, j.fill
-	s := dwPool.Get().(*dwScratch)
-	defer dwPool.Put(s)
+	s := dwPool.get()
+	defer dwPool.put(s)
 	s.a = dwGrow(s.a, l.size)
 	s.b = dwGrow(s.b, 8*dwRoundUp(ohw, 8))
 	buf, z := s.a, s.b
@@ -234,8 +232,8 @@ func dwBackInputLanes(g Geom2d, n, c, mult int, gy, w, gx []float32) {
 	hg := py + max(g.OH, (g.H-1+g.PadT)/sh+1)
 	wg := px + max(g.OW, (g.W-1+g.PadL)/sw+1)
 	lg := hg * wg
-	t := dwLanePool.Get().(*dwLaneTables)
-	defer dwLanePool.Put(t)
+	t := dwLanePool.get()
+	defer dwLanePool.put(t)
 	// Taps in phase order: offs (and the weights, through perm) per phase
 	// (a, b), phase p's taps at ph[p]..ph[p+1].
 	t.offs = dwLaneGrow(t.offs, mult*kk)
@@ -286,8 +284,8 @@ var dwBackInputLanesJobs gemmFreeList[dwBackInputLanesJob]
 
 func (j *dwBackInputLanesJob) run(lo, hi int) {
 	g, c, mult, o, hw, ohw, kk, ng, lg, wg, sh, sw, gy, gx, wl, offs, ph, fill := j.g, j.c, j.mult, j.o, j.hw, j.ohw, j.kk, j.ng, j.lg, j.wg, j.sh, j.sw, j.gy, j.gx, j.wl, j.offs, j.ph, j.fill
-	s := dwPool.Get().(*dwScratch)
-	defer dwPool.Put(s)
+	s := dwPool.get()
+	defer dwPool.put(s)
 	s.a = dwGrow(s.a, 8*mult*lg)
 	s.b = dwGrow(s.b, 8*dwRoundUp(hw, 8))
 	buf, z := s.a, s.b
@@ -343,8 +341,8 @@ func dwBackFilterLanes(g Geom2d, n, c, mult int, gy, x, gw []float32) {
 		return
 	}
 	ng := (o + 7) / 8
-	t := dwLanePool.Get().(*dwLaneTables)
-	defer dwLanePool.Put(t)
+	t := dwLanePool.get()
+	defer dwLanePool.put(t)
 	l := t.plan(g)
 	t.id = dwLaneGrow(t.id, ohw)
 	for i := range t.id {
@@ -369,8 +367,8 @@ var dwBackFilterLanesJobs gemmFreeList[dwBackFilterLanesJob]
 
 func (j *dwBackFilterLanesJob) run(lo, hi int) {
 	g, n, c, mult, o, hw, ohw, kk, nch, l, gy, x, gw, offs, fill, id := j.g, j.n, j.c, j.mult, j.o, j.hw, j.ohw, j.kk, j.nch, j.l, j.gy, j.x, j.gw, j.offs, j.fill, j.id
-	s := dwPool.Get().(*dwScratch)
-	defer dwPool.Put(s)
+	s := dwPool.get()
+	defer dwPool.put(s)
 	s.a = dwGrow(s.a, l.size)
 	s.b = dwGrow(s.b, 8*ohw)
 	s.c = dwGrow(s.c, 8*kk)
