@@ -74,9 +74,9 @@ func BenchmarkTrainStep(b *testing.B) {
 			opt := optim.NewAdam(m.Params, 0.9, 0.999, 1e-8, 0.05, true)
 			rng := tensor.NewRand(3)
 			tp := autograd.NewTape()
+			ctx := &nn.Ctx{Tape: tp, Train: true, RNG: rng} // made once: a step allocates nothing
 			step := func() {
 				tp.Reset()
-				ctx := &nn.Ctx{Tape: tp, Train: true, RNG: rng}
 				var logits *autograd.Var
 				if d, ok := m.Model.(arch.Distilled); ok {
 					logits, _ = d.ForwardBoth(ctx, x)
