@@ -20,7 +20,9 @@ import (
 // sample; the outputs are staged in scratch and copied to y, and the input
 // gradients are gathered there the same way. Every output element is the
 // same sum over K either way (the GEMM's K blocks depend on K alone), so
-// Forward and BackwardInput give the same bits for any run length.
+// Forward and BackwardInput give the same bits for any run length. Large
+// stride-1 planes skip im2col in Forward and BackwardInput: the GEMM packs
+// its B straight from zero-padded planes (see implicitOK).
 //
 // A batch runs in parallel over runs of samples, each worker unfolding into
 // its own slot of scratch and multiplying with SgemmSerial; a single run (or
