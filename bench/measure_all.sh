@@ -3,7 +3,7 @@
 # after the other, into bench/results/<date>-<suite>-{reprise,pytorch}.txt,
 # and prints benchstat's side-by-side tables into <date>-tables.txt.
 # Run it on a quiet machine (nothing else running: two cores are shared by
-# both sides). It takes about 45 minutes on the project's 2-core VM.
+# both sides). It took 26 minutes on the project's 2-core VM on 2026-12-06.
 #
 #   sh bench/measure_all.sh [date]          # date defaults to today (UTC)
 #

@@ -284,7 +284,6 @@ const (
 	convBackwardInputImplicit
 	convBackwardFilter
 	convFilterSum
-	convBiasGrad
 )
 
 // convJob is one parallel step of a Conv method, run by parallelJob as a
@@ -298,7 +297,6 @@ type convJob struct {
 	scratch                   []float32
 	overwrite                 bool
 	slots, per                int
-	n, c, s                   int // BiasGrad's sizes
 }
 
 var convJobs gemmFreeList[convJob]
@@ -309,18 +307,6 @@ func (j *convJob) run(lo, hi int) {
 	case convFilterSum:
 		for s := 0; s < j.slots; s++ {
 			addTo(j.gw[lo:hi], j.scratch[s*j.per+lo:s*j.per+hi])
-		}
-		return
-	case convBiasGrad:
-		for ch := lo; ch < hi; ch++ {
-			for i := 0; i < j.n; i++ {
-				p := j.gy[(i*j.c+ch)*j.s : (i*j.c+ch+1)*j.s]
-				var sum float32
-				for _, v := range p {
-					sum += v
-				}
-				j.gw[ch] += sum
-			}
 		}
 		return
 	}
@@ -562,5 +548,26 @@ func (cv Conv) filterRuns(rlo, rhi int, buf, dst []float32, first, parallel bool
 func BiasGrad(n, c, s int, gy, gb []float32) {
 	convCheckLen("BiasGrad gy", gy, n*c*s)
 	convCheckLen("BiasGrad gb", gb, c)
-	parallelJob(&convJobs, c, convGrain(n*s), &convJob{op: convBiasGrad, gy: gy, gw: gb, n: n, c: c, s: s})
+	parallelJob(&biasGradJobs, c, convGrain(n*s), &biasGradJob{n: n, c: c, s: s, gy: gy, gb: gb})
+}
+
+// biasGradJob is one BiasGrad call, over channels.
+type biasGradJob struct {
+	n, c, s int
+	gy, gb  []float32
+}
+
+var biasGradJobs gemmFreeList[biasGradJob]
+
+func (j *biasGradJob) run(lo, hi int) {
+	for ch := lo; ch < hi; ch++ {
+		for i := 0; i < j.n; i++ {
+			p := j.gy[(i*j.c+ch)*j.s : (i*j.c+ch+1)*j.s]
+			var sum float32
+			for _, v := range p {
+				sum += v
+			}
+			j.gb[ch] += sum
+		}
+	}
 }

@@ -104,21 +104,7 @@ func testConvMatchesLoops(t *testing.T) {
 			cv.Forward(x, w, bias, y, convNaNs(cv.ScratchLen()))
 			convCheck64(t, name+" forward", y, wantY, 1e-4)
 
-			// The gradients add onto what is there: start from 1.
-			gx := convGuarded(rng, len(wantGX))
-			for i := range wantGX {
-				gx[i] = 1
-				wantGX[i]++
-			}
-			cv.BackwardInput(gy, w, gx, convNaNs(cv.ScratchLen()), false)
-			convCheck64(t, name+" input grad", gx, wantGX, 1e-4)
-			// Overwriting: gx starts as NaNs, and ends as the gradient.
-			for i := range wantGX {
-				gx[i] = float32(math.NaN())
-				wantGX[i]--
-			}
-			cv.BackwardInput(gy, w, gx, convNaNs(cv.ScratchLen()), true)
-			convCheck64(t, name+" input grad, overwriting", gx, wantGX, 1e-4)
+			convCheckInputGrad(t, rng, name, cv, gy, w, wantGX)
 
 			gw := convGuarded(rng, len(wantGW))
 			for i := range wantGW {
@@ -227,18 +213,25 @@ func TestConvImplicitMatchesLoops(t *testing.T) {
 			}
 		}
 
-		gx := convGuarded(rng, len(wantGX))
-		for i := range wantGX {
-			gx[i] = 1
-			wantGX[i]++
-		}
-		cv.BackwardInput(gy, w, gx, convNaNs(cv.ScratchLen()), false)
-		convCheck64(t, name+" input grad", gx, wantGX, 1e-4)
-		for i := range wantGX {
-			gx[i] = float32(math.NaN())
-			wantGX[i]--
-		}
-		cv.BackwardInput(gy, w, gx, convNaNs(cv.ScratchLen()), true)
-		convCheck64(t, name+" input grad, overwriting", gx, wantGX, 1e-4)
+		convCheckInputGrad(t, rng, name, cv, gy, w, wantGX)
 	}
+}
+
+// convCheckInputGrad checks cv.BackwardInput against the loops' gradient
+// wantGX both ways: adding onto a gx of ones, and overwriting a gx of NaNs.
+func convCheckInputGrad(t *testing.T, rng *rand.Rand, name string, cv Conv, gy, w []float32, wantGX []float64) {
+	t.Helper()
+	want := make([]float64, len(wantGX))
+	gx := convGuarded(rng, len(wantGX))
+	for i, v := range wantGX {
+		gx[i] = 1
+		want[i] = v + 1
+	}
+	cv.BackwardInput(gy, w, gx, convNaNs(cv.ScratchLen()), false)
+	convCheck64(t, name+" input grad", gx, want, 1e-4)
+	for i := range gx[:len(wantGX)] {
+		gx[i] = float32(math.NaN())
+	}
+	cv.BackwardInput(gy, w, gx, convNaNs(cv.ScratchLen()), true)
+	convCheck64(t, name+" input grad, overwriting", gx, wantGX, 1e-4)
 }
