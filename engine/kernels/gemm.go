@@ -366,7 +366,14 @@ func (j *gemmJob) block(i0, i1, j0, j1 int) {
 	kcb := gemmSplit(j.k, gemmKC, 1)
 	mcb := gemmSplit(i1-i0, gemmMC, gemmMR)
 	ncb := gemmSplit(j1-j0, gemmNC, gemmNR)
-	bp := buf.grow(&buf.b, kcb*ncb)
+	// A shifted B is read in place by the 6×32 kernel where there is one:
+	// its rows are rows of the padded planes, so packing them would only
+	// copy them (at the cost of the product itself when m is small).
+	direct := j.shifted && avx512()
+	var bp []float32
+	if !direct {
+		bp = buf.grow(&buf.b, kcb*ncb)
+	}
 	ap := buf.grow(&buf.a, kcb*mcb+2)
 	for jc := j0; jc < j1; jc += ncb {
 		nc := min(ncb, j1-jc)
@@ -380,10 +387,24 @@ func (j *gemmJob) block(i0, i1, j0, j1 int) {
 			if pc+kc == j.k {
 				rb, cb = j.rowBias, j.colBias
 			}
+			var offs []int
+			if direct {
+				offs = buf.growInts(kc)
+				for p := range offs {
+					offs[p] = j.shift.off(pc + p)
+				}
+			}
 			for ic := i0; ic < i1; ic += mcb {
 				mc := min(mcb, i1-ic)
 				gemmPackA(j.transA, j.a, j.lda, ic, mc, pc, kc, ap)
 				c := j.c[ic*j.ldc+jc:]
+				if direct {
+					for jr := 0; jr < nc; jr += 2 * gemmNR {
+						ncol := min(2*gemmNR, nc-jr)
+						gemmMacro32R(kc, mc, ncol, ap, j.b[jc+jr:], offs, c[jr:], j.ldc, j.alpha, beta, gemmSub(rb, ic))
+					}
+					continue
+				}
 				for jr := 0; jr < nc; jr += gemmNR {
 					nr := min(gemmNR, nc-jr)
 					bpan := bp[jr*kc : jr*kc+kc*gemmNR]
@@ -482,6 +503,31 @@ func gemmMacro32(kc, mc, ncol int, ap, bpan, c []float32, ldc int, alpha, beta f
 		}
 		ct := c[ir*ldc : ir*ldc+(mr-1)*ldc+ncol]
 		gemmKernel6x32(kc, &ap[ir*kc], &bpan[0], &ct[0], ldc, alpha, beta, rbp, cbp, f)
+	}
+}
+
+// gemmMacro32R is gemmMacro32 (no column bias, no prefetch) on a B read
+// in place: row p of the ncol columns from b[0] is at b[offs[p]:].
+func gemmMacro32R(kc, mc, ncol int, ap, b []float32, offs []int, c []float32, ldc int, alpha, beta float32, rb []float32) {
+	flags := 0
+	if beta != 0 {
+		flags = 1
+	}
+	if ncol < 2*gemmNR {
+		flags |= 4 | ncol<<16
+	}
+	for ir := 0; ir < mc; ir += gemmMR {
+		var rbp *float32
+		if rb != nil {
+			rbp = &rb[ir]
+		}
+		mr := min(gemmMR, mc-ir)
+		f := flags
+		if mr < gemmMR {
+			f |= 2 | mr<<8
+		}
+		ct := c[ir*ldc : ir*ldc+(mr-1)*ldc+ncol]
+		gemmKernel6x32R(kc, &ap[ir*kc], &b[0], &offs[0], &ct[0], ldc, alpha, beta, rbp, nil, f)
 	}
 }
 
@@ -813,7 +859,15 @@ func gemmKernelGo(kc int, a, b []float32, tile *[gemmMR * gemmNR]float32) {
 // empty, so that steady-state calls allocate nothing.
 type gemmBuf struct {
 	a, b []float32
+	offs []int // the row offsets of a B read in place
 	tile [gemmMR * gemmNR]float32
+}
+
+func (g *gemmBuf) growInts(n int) []int {
+	if cap(g.offs) < n {
+		g.offs = make([]int, n)
+	}
+	return g.offs[:n]
 }
 
 func (g *gemmBuf) grow(s *[]float32, n int) []float32 {

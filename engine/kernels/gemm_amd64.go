@@ -28,6 +28,15 @@ func gemmKernel6x16(k int, a, b, c *float32, ldc int, alpha, beta float32, rowBi
 //go:noescape
 func gemmKernel6x32(k int, a, b, c *float32, ldc int, alpha, beta float32, rowBias, colBias *float32, flags int)
 
+// gemmKernel6x32R is gemmKernel6x32 on a B that is not packed: row p of
+// the tile's (up to 32) columns is the ncol floats from b + offs[p], read
+// through the column masks, so nothing past ncol is read. Each element is
+// the same sum and store as gemmKernel6x32's on the packed rows, bit for
+// bit. Only call it when useAVX512.
+//
+//go:noescape
+func gemmKernel6x32R(k int, a, b *float32, offs *int, c *float32, ldc int, alpha, beta float32, rowBias, colBias *float32, flags int)
+
 // gemmPrefetchRows prefetches rows rows of width bytes each, stride bytes
 // apart, from p on, into L1. It has no effect on any value.
 //

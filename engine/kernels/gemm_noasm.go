@@ -32,6 +32,11 @@ func gemmKernel6x32(k int, a, b, c *float32, ldc int, alpha, beta float32, rowBi
 	panic("kernels: gemmKernel6x32 without assembly")
 }
 
+// gemmKernel6x32R exists only in assembly; useAVX512 is false here.
+func gemmKernel6x32R(k int, a, b *float32, offs *int, c *float32, ldc int, alpha, beta float32, rowBias, colBias *float32, flags int) {
+	panic("kernels: gemmKernel6x32R without assembly")
+}
+
 // gemmPrefetchRows is a hint with no pure-Go equivalent; it does nothing.
 func gemmPrefetchRows(p *float32, stride, rows, width int) {}
 

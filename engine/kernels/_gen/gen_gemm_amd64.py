@@ -513,176 +513,213 @@ pbgdone:
 # tiles run the 6x16 kernel). Each C element is the same sum as the 6x16
 # kernel's (fused multiply-adds in order of p, from zero) and the same store
 # arithmetic, so the two kernels give the same bits.
-K=[]
-k=K.append
-U5=4
-k('')
-k('// func gemmKernel6x32(k int, a, b, c *float32, ldc int, alpha, beta float32, rowBias, colBias *float32, flags int)')
-k('TEXT ·gemmKernel6x32(SB), NOSPLIT, $0-72')
-k('\tMOVQ k+0(FP), CX')
-k('\tMOVQ a+8(FP), AX')
-k('\tMOVQ b+16(FP), BX')
-k('\tMOVQ c+24(FP), DX')
-k('\tMOVQ ldc+32(FP), R8')
-k('\tSHLQ $2, R8')
-k('\tMOVQ CX, SI')
-k('\tSHLQ $6, SI')
-k('\tLEAQ (BX)(SI*1), DI // DI: the second micro-panel')
-k('\tLEAQ (DX)(R8*2), R9')
-k('\tADDQ R8, R9 // R9: row 3 of C')
-for i in range(12):
-    k(f'\tVPXORD Z{i}, Z{i}, Z{i}')
-k('\t// Column masks: K1 for columns 0-15, K2 for 16-31; with flags&4 only the')
-k('\t// first ncol = flags>>16&63 columns are read from B and C and written.')
-k('\tMOVQ flags+64(FP), R11')
-k('\tMOVL $0xFFFF, SI')
-k('\tMOVL $0xFFFF, R10')
-k('\tTESTQ $4, R11')
-k('\tJZ z5masks')
-k('\tMOVQ R11, R12')
-k('\tSHRQ $16, R12')
-k('\tANDQ $63, R12')
-k('\tMOVQ $1, SI')
-k('\tSHLXQ R12, SI, SI')
-k('\tDECQ SI')
-k('\tMOVQ SI, R10')
-k('\tSHRQ $16, R10')
-k('\tANDQ $0xFFFF, SI')
-k('z5masks:')
-k('\tKMOVW SI, K1')
-k('\tKMOVW R10, K2')
-for a in ['(DX)','(DX)(R8*1)','(DX)(R8*2)','(R9)','(R9)(R8*1)','(R9)(R8*2)']:
-    k(f'\tPREFETCHT0 {a}')
-    k(f'\tPREFETCHT0 64{a}')
-def step5(i, mrows=6):
-    out=[f'\tVMOVUPS {64*i}(BX), Z12', f'\tVMOVUPS.Z {64*i}(DI), K2, Z13']
-    for r in range(mrows):
-        z='Z14' if r%2==0 else 'Z15'
-        out.append(f'\tVBROADCASTSS {24*i+4*r}(AX), {z}')
-        out.append(f'\tVFMADD231PS Z12, {z}, Z{2*r}')
-        out.append(f'\tVFMADD231PS Z13, {z}, Z{2*r+1}')
-    return out
-k('\t// Tiles of mr < 6 rows (flags&2, mr = flags>>8&255; all 32 columns)')
-k('\t// run a loop over their rows only.')
-k('\tMOVQ flags+64(FP), R11')
-k('\tTESTQ $2, R11')
-k('\tJZ z5full')
-k('\tMOVQ R11, R13')
-k('\tSHRQ $8, R13')
-k('\tANDQ $255, R13')
-for r in range(1,6):
-    k(f'\tCMPQ R13, ${r}')
-    k(f'\tJEQ z5rows{r}')
-k('z5full:')
-k('\tMOVQ CX, R10')
-k('\tSHRQ $2, R10')
-k('\tJZ z5tail')
-k('z5loop:')
-for i in range((U5*24+63)//64):
-    k(f'\tPREFETCHT0 {DA+64*i}(AX)')
-for i in range(U5):
-    K.extend(step5(i))
-k(f'\tADDQ ${U5*24}, AX')
-k(f'\tADDQ ${U5*64}, BX')
-k(f'\tADDQ ${U5*64}, DI')
-k('\tDECQ R10')
-k('\tJNZ z5loop')
-k('z5tail:')
-k('\tANDQ $3, CX')
-k('\tJZ z5store')
-k('z5loop1:')
-K.extend(step5(0))
-k('\tADDQ $24, AX')
-k('\tADDQ $64, BX')
-k('\tADDQ $64, DI')
-k('\tDECQ CX')
-k('\tJNZ z5loop1')
-k('\tJMP z5store')
-for mr in range(1,6):
-    n=f'z5rows{mr}'
-    k(f'{n}:')
+def kern32(direct):
+    """Emits gemmKernel6x32, or with direct gemmKernel6x32R, whose B is not
+    packed: row p of the tile's 32 columns starts offs[p] floats after b."""
+    P='z6' if direct else 'z5'
+    name='gemmKernel6x32R' if direct else 'gemmKernel6x32'
+    # Argument offsets: the direct kernel has offs after b.
+    o=dict(k=0,a=8,b=16,c=24,ldc=32,alpha=40,beta=44,rowBias=48,colBias=56,flags=64,size=72)
+    if direct:
+        o=dict(k=0,a=8,b=16,offs=24,c=32,ldc=40,alpha=48,beta=52,rowBias=56,colBias=64,flags=72,size=80)
+    K=[]
+    k=K.append
+    U5=4
+    k('')
+    k('// func gemmKernel6x32(k int, a, b, c *float32, ldc int, alpha, beta float32, rowBias, colBias *float32, flags int)')
+    k('TEXT ·gemmKernel6x32(SB), NOSPLIT, $0-72')
+    k('\tMOVQ k+0(FP), CX')
+    k('\tMOVQ a+8(FP), AX')
+    k('\tMOVQ b+16(FP), BX')
+    k('\tMOVQ c+24(FP), DX')
+    k('\tMOVQ ldc+32(FP), R8')
+    k('\tSHLQ $2, R8')
+    if direct:
+        k('\tMOVQ offs+24(FP), DI // DI: the offsets of B\'s rows')
+    else:
+        k('\tMOVQ CX, SI')
+        k('\tSHLQ $6, SI')
+        k('\tLEAQ (BX)(SI*1), DI // DI: the second micro-panel')
+    k('\tLEAQ (DX)(R8*2), R9')
+    k('\tADDQ R8, R9 // R9: row 3 of C')
+    for i in range(12):
+        k(f'\tVPXORD Z{i}, Z{i}, Z{i}')
+    k('\t// Column masks: K1 for columns 0-15, K2 for 16-31; with flags&4 only the')
+    k('\t// first ncol = flags>>16&63 columns are read from B and C and written.')
+    k('\tMOVQ flags+64(FP), R11')
+    k('\tMOVL $0xFFFF, SI')
+    k('\tMOVL $0xFFFF, R10')
+    k('\tTESTQ $4, R11')
+    k('\tJZ z5masks')
+    k('\tMOVQ R11, R12')
+    k('\tSHRQ $16, R12')
+    k('\tANDQ $63, R12')
+    k('\tMOVQ $1, SI')
+    k('\tSHLXQ R12, SI, SI')
+    k('\tDECQ SI')
+    k('\tMOVQ SI, R10')
+    k('\tSHRQ $16, R10')
+    k('\tANDQ $0xFFFF, SI')
+    k('z5masks:')
+    k('\tKMOVW SI, K1')
+    k('\tKMOVW R10, K2')
+    for a in ['(DX)','(DX)(R8*1)','(DX)(R8*2)','(R9)','(R9)(R8*1)','(R9)(R8*2)']:
+        k(f'\tPREFETCHT0 {a}')
+        k(f'\tPREFETCHT0 64{a}')
+    def step5(i, mrows=6):
+        out=[f'\tVMOVUPS {64*i}(BX), Z12', f'\tVMOVUPS.Z {64*i}(DI), K2, Z13']
+        if direct:
+            # Masked by K1 too: the columns past ncol need not exist.
+            out=[f'\tMOVQ {8*i}(DI), SI', '\tVMOVUPS.Z (BX)(SI*4), K1, Z12', '\tVMOVUPS.Z 64(BX)(SI*4), K2, Z13']
+        for r in range(mrows):
+            z='Z14' if r%2==0 else 'Z15'
+            out.append(f'\tVBROADCASTSS {24*i+4*r}(AX), {z}')
+            out.append(f'\tVFMADD231PS Z12, {z}, Z{2*r}')
+            out.append(f'\tVFMADD231PS Z13, {z}, Z{2*r+1}')
+        return out
+    k('\t// Tiles of mr < 6 rows (flags&2, mr = flags>>8&255; all 32 columns)')
+    k('\t// run a loop over their rows only.')
+    k('\tMOVQ flags+64(FP), R11')
+    k('\tTESTQ $2, R11')
+    k('\tJZ z5full')
+    k('\tMOVQ R11, R13')
+    k('\tSHRQ $8, R13')
+    k('\tANDQ $255, R13')
+    for r in range(1,6):
+        k(f'\tCMPQ R13, ${r}')
+        k(f'\tJEQ z5rows{r}')
+    k('z5full:')
     k('\tMOVQ CX, R10')
     k('\tSHRQ $2, R10')
-    k(f'\tJZ {n}tail')
-    k(f'{n}loop:')
+    k('\tJZ z5tail')
+    k('z5loop:')
+    for i in range((U5*24+63)//64):
+        k(f'\tPREFETCHT0 {DA+64*i}(AX)')
     for i in range(U5):
-        K.extend(step5(i, mr))
+        K.extend(step5(i))
     k(f'\tADDQ ${U5*24}, AX')
     k(f'\tADDQ ${U5*64}, BX')
     k(f'\tADDQ ${U5*64}, DI')
     k('\tDECQ R10')
-    k(f'\tJNZ {n}loop')
-    k(f'{n}tail:')
+    k('\tJNZ z5loop')
+    k('z5tail:')
     k('\tANDQ $3, CX')
     k('\tJZ z5store')
-    k(f'{n}loop1:')
-    K.extend(step5(0, mr))
+    k('z5loop1:')
+    K.extend(step5(0))
     k('\tADDQ $24, AX')
     k('\tADDQ $64, BX')
     k('\tADDQ $64, DI')
     k('\tDECQ CX')
-    k(f'\tJNZ {n}loop1')
+    k('\tJNZ z5loop1')
     k('\tJMP z5store')
-k('')
-k('\t// C = ((alpha*acc + beta*C) + rowBias) + colBias, each step rounded;')
-k('\t// a tile of mr < 6 rows reads and writes its first mr rows only (R13).')
-k('z5store:')
-k('\tVBROADCASTSS alpha+40(FP), Z14')
-for i in range(12):
-    k(f'\tVMULPS Z14, Z{i}, Z{i}')
-rows5=['(DX)','(DX)(R8*1)','(DX)(R8*2)','(R9)','(R9)(R8*1)','(R9)(R8*2)']
-def addr5(r,half):
-    return ('64' if half else '')+rows5[r]
-k('\tMOVQ flags+64(FP), R11')
-k('\tMOVQ rowBias+48(FP), R10')
-k('\tMOVQ colBias+56(FP), R12')
-k('\tMOVQ $6, R13')
-k('\tTESTQ $2, R11')
-k('\tJZ z5rows')
-k('\tMOVQ R11, R13')
-k('\tSHRQ $8, R13')
-k('\tANDQ $255, R13')
-k('z5rows:')
-k('\tTESTQ $1, R11')
-k('\tJZ z5rowbias')
-k('\tVBROADCASTSS beta+44(FP), Z15')
-for r in range(6):
-    if r>0:
-        k(f'\tCMPQ R13, ${r}')
-        k('\tJLE z5rowbias')
-    k(f'\tVMOVUPS.Z {addr5(r,0)}, K1, Z12')
-    k(f'\tVMOVUPS.Z {addr5(r,1)}, K2, Z13')
-    k('\tVMULPS Z12, Z15, Z12')
-    k('\tVMULPS Z13, Z15, Z13')
-    k(f'\tVADDPS Z12, Z{2*r}, Z{2*r}')
-    k(f'\tVADDPS Z13, Z{2*r+1}, Z{2*r+1}')
-k('z5rowbias:')
-k('\tTESTQ R10, R10')
-k('\tJZ z5colbias')
-for r in range(6):
-    if r>0:
-        k(f'\tCMPQ R13, ${r}')
-        k('\tJLE z5colbias')
-    z='Z12' if r%2==0 else 'Z13'
-    k(f'\tVBROADCASTSS {4*r}(R10), {z}')
-    k(f'\tVADDPS {z}, Z{2*r}, Z{2*r}')
-    k(f'\tVADDPS {z}, Z{2*r+1}, Z{2*r+1}')
-k('z5colbias:')
-k('\tTESTQ R12, R12')
-k('\tJZ z5save')
-k('\tVMOVUPS.Z (R12), K1, Z12')
-k('\tVMOVUPS.Z 64(R12), K2, Z13')
-for r in range(6):
-    k(f'\tVADDPS Z12, Z{2*r}, Z{2*r}')
-    k(f'\tVADDPS Z13, Z{2*r+1}, Z{2*r+1}')
-k('z5save:')
-for r in range(6):
-    if r>0:
-        k(f'\tCMPQ R13, ${r}')
-        k('\tJLE z5done')
-    k(f'\tVMOVUPS Z{2*r}, K1, {addr5(r,0)}')
-    k(f'\tVMOVUPS Z{2*r+1}, K2, {addr5(r,1)}')
-k('z5done:')
-k('\tVZEROUPPER')
-k('\tRET')
+    for mr in range(1,6):
+        n=f'z5rows{mr}'
+        k(f'{n}:')
+        k('\tMOVQ CX, R10')
+        k('\tSHRQ $2, R10')
+        k(f'\tJZ {n}tail')
+        k(f'{n}loop:')
+        for i in range(U5):
+            K.extend(step5(i, mr))
+        k(f'\tADDQ ${U5*24}, AX')
+        k(f'\tADDQ ${U5*64}, BX')
+        k(f'\tADDQ ${U5*64}, DI')
+        k('\tDECQ R10')
+        k(f'\tJNZ {n}loop')
+        k(f'{n}tail:')
+        k('\tANDQ $3, CX')
+        k('\tJZ z5store')
+        k(f'{n}loop1:')
+        K.extend(step5(0, mr))
+        k('\tADDQ $24, AX')
+        k('\tADDQ $64, BX')
+        k('\tADDQ $64, DI')
+        k('\tDECQ CX')
+        k(f'\tJNZ {n}loop1')
+        k('\tJMP z5store')
+    k('')
+    k('\t// C = ((alpha*acc + beta*C) + rowBias) + colBias, each step rounded;')
+    k('\t// a tile of mr < 6 rows reads and writes its first mr rows only (R13).')
+    k('z5store:')
+    k('\tVBROADCASTSS alpha+40(FP), Z14')
+    for i in range(12):
+        k(f'\tVMULPS Z14, Z{i}, Z{i}')
+    rows5=['(DX)','(DX)(R8*1)','(DX)(R8*2)','(R9)','(R9)(R8*1)','(R9)(R8*2)']
+    def addr5(r,half):
+        return ('64' if half else '')+rows5[r]
+    k('\tMOVQ flags+64(FP), R11')
+    k('\tMOVQ rowBias+48(FP), R10')
+    k('\tMOVQ colBias+56(FP), R12')
+    k('\tMOVQ $6, R13')
+    k('\tTESTQ $2, R11')
+    k('\tJZ z5rows')
+    k('\tMOVQ R11, R13')
+    k('\tSHRQ $8, R13')
+    k('\tANDQ $255, R13')
+    k('z5rows:')
+    k('\tTESTQ $1, R11')
+    k('\tJZ z5rowbias')
+    k('\tVBROADCASTSS beta+44(FP), Z15')
+    for r in range(6):
+        if r>0:
+            k(f'\tCMPQ R13, ${r}')
+            k('\tJLE z5rowbias')
+        k(f'\tVMOVUPS.Z {addr5(r,0)}, K1, Z12')
+        k(f'\tVMOVUPS.Z {addr5(r,1)}, K2, Z13')
+        k('\tVMULPS Z12, Z15, Z12')
+        k('\tVMULPS Z13, Z15, Z13')
+        k(f'\tVADDPS Z12, Z{2*r}, Z{2*r}')
+        k(f'\tVADDPS Z13, Z{2*r+1}, Z{2*r+1}')
+    k('z5rowbias:')
+    k('\tTESTQ R10, R10')
+    k('\tJZ z5colbias')
+    for r in range(6):
+        if r>0:
+            k(f'\tCMPQ R13, ${r}')
+            k('\tJLE z5colbias')
+        z='Z12' if r%2==0 else 'Z13'
+        k(f'\tVBROADCASTSS {4*r}(R10), {z}')
+        k(f'\tVADDPS {z}, Z{2*r}, Z{2*r}')
+        k(f'\tVADDPS {z}, Z{2*r+1}, Z{2*r+1}')
+    k('z5colbias:')
+    k('\tTESTQ R12, R12')
+    k('\tJZ z5save')
+    k('\tVMOVUPS.Z (R12), K1, Z12')
+    k('\tVMOVUPS.Z 64(R12), K2, Z13')
+    for r in range(6):
+        k(f'\tVADDPS Z12, Z{2*r}, Z{2*r}')
+        k(f'\tVADDPS Z13, Z{2*r+1}, Z{2*r+1}')
+    k('z5save:')
+    for r in range(6):
+        if r>0:
+            k(f'\tCMPQ R13, ${r}')
+            k('\tJLE z5done')
+        k(f'\tVMOVUPS Z{2*r}, K1, {addr5(r,0)}')
+        k(f'\tVMOVUPS Z{2*r+1}, K2, {addr5(r,1)}')
+    k('z5done:')
+    k('\tVZEROUPPER')
+    k('\tRET')
+
+
+    out=[]
+    for ln in K:
+        if direct:
+            for a,b in [('c+24(FP)','c+32(FP)'),('ldc+32(FP)','ldc+40(FP)'),('alpha+40(FP)','alpha+48(FP)'),('beta+44(FP)','beta+52(FP)'),
+                        ('rowBias+48(FP)','rowBias+56(FP)'),('colBias+56(FP)','colBias+64(FP)'),('flags+64(FP)','flags+72(FP)'),
+                        ('func gemmKernel6x32(k int, a, b, c','func gemmKernel6x32R(k int, a, b *float32, offs *int, c'),
+                        ('TEXT ·gemmKernel6x32(SB), NOSPLIT, $0-72','TEXT ·gemmKernel6x32R(SB), NOSPLIT, $0-80')]:
+                ln=ln.replace(a,b)
+            if ln.startswith('\tADDQ $') and ln.endswith(', BX'):
+                continue
+            if ln.startswith('\tADDQ $') and ln.endswith(', DI'):
+                n=int(ln.split('$')[1].split(',')[0])//64*8
+                ln=f'\tADDQ ${n}, DI'
+            ln=ln.replace('z5',P)
+        out.append(ln)
+    return out
+
+K=[]
+K.extend(kern32(False))
+K.extend(kern32(True))
 print('\n'.join(K))
