@@ -99,6 +99,21 @@ func (s shiftGeom) unpad(st []float32, m int, dst []float32, add bool) {
 	}
 }
 
+// spread writes the m planes src [m, oh, ow] as the rows of a product
+// dst [m, n] (rows wp apart within each plane), with zeros in the columns
+// ox >= ow that the planes' padding adds: unpad's inverse.
+func (s shiftGeom) spread(src []float32, m int, dst []float32) {
+	for i := 0; i < m; i++ {
+		for oy := 0; oy < s.oh; oy++ {
+			d := dst[i*s.n+oy*s.wp:]
+			copy(d[:s.ow], src[(i*s.oh+oy)*s.ow:(i*s.oh+oy+1)*s.ow])
+			if oy < s.oh-1 {
+				clear(d[s.ow:s.wp])
+			}
+		}
+	}
+}
+
 // implicitOK reports whether Forward and BackwardInput take the implicit
 // path: a stride-1 convolution over planes of at least convRunCols
 // positions (one sample per product) whose padding is at most the window's
@@ -208,14 +223,35 @@ func (cv Conv) ScratchLen() int {
 	return n
 }
 
-// FilterScratchLen is the number of floats of scratch BackwardFilter needs.
+// FilterScratchLen is the number of floats of scratch BackwardFilter needs
+// (room for the layouts of both of its paths; see filterT).
 func (cv Conv) FilterScratchLen() int {
-	s := cv.FilterSlots()
-	if s == 1 {
-		return cv.colLen + cv.stageLen
-	}
-	return s * (cv.colLen + cv.stageLen + cv.O*cv.k)
+	return cv.FilterSlots() * cv.filterPer()
 }
+
+// filterPer is the floats of one slot of BackwardFilter's scratch: the
+// unfolded columns and staged gy (or, on the implicit path, the padded
+// planes of one sample and its gy spread to their rows), then the slot's
+// partial gradient.
+func (cv Conv) filterPer() int {
+	n := cv.colLen + cv.stageLen
+	if cv.implicit {
+		n = max(n, cv.cg*cv.fwd.hp*cv.fwd.wp+cv.og*cv.fwd.n)
+	}
+	return n + cv.O*cv.k
+}
+
+// filterT reports whether BackwardFilter computes each group's gradient
+// transposed, gw_gᵀ [K, O/G] = cols_g · gy_gᵀ, with gemmRowsA reading the
+// rows of cols in place: from the unfolded columns (never packed again),
+// from the planes themselves (pointwise), or, on the implicit path, from
+// the zero-padded planes at each tap's shift, so that nothing is unfolded
+// at all. The padded rows' extra columns meet zeros in the spread gy. It
+// takes AVX-512 and at least 16 filters per group (fewer would leave most
+// of the kernel's 32 columns empty) and at most 64: with 128, the packed
+// product was as fast or faster on resnet18_r28's layers (B's packed
+// micro-panels are reused by all of its 128 rows there).
+func (cv Conv) filterT() bool { return avx512() && cv.og >= gemmNR && cv.og <= 64 }
 
 func (cv Conv) checkLens(name string, x, y, w, scratch []float32, scratchLen int) {
 	for _, c := range [...]struct {
@@ -284,6 +320,9 @@ const (
 	convBackwardInputImplicit
 	convBackwardFilter
 	convFilterSum
+	convBackwardFilterT
+	convFilterFold
+	convFilterSumT
 )
 
 // convJob is one parallel step of a Conv method, run by parallelJob as a
@@ -309,6 +348,14 @@ func (j *convJob) run(lo, hi int) {
 			addTo(j.gw[lo:hi], j.scratch[s*j.per+lo:s*j.per+hi])
 		}
 		return
+	case convFilterFold:
+		for s := 1; s < j.slots; s++ {
+			addTo(j.scratch[lo:hi], j.scratch[s*j.per+lo:s*j.per+hi])
+		}
+		return
+	case convFilterSumT:
+		j.cv.filterSumT(lo, hi, j.gw, j.scratch)
+		return
 	}
 	for s := lo; s < hi; s++ {
 		buf := j.scratch[s*j.per : (s+1)*j.per]
@@ -316,6 +363,11 @@ func (j *convJob) run(lo, hi int) {
 		if j.op == convBackwardFilter {
 			wl := cv.O * cv.k
 			cv.filterRuns(rlo, rhi, buf[wl:], buf[:wl], true, false, j.gy, j.x)
+			continue
+		}
+		if j.op == convBackwardFilterT {
+			wl := cv.O * cv.k
+			cv.filterRunsT(rlo, rhi, buf[wl:], buf[:wl], j.gy, j.x)
 			continue
 		}
 		for r := rlo; r < rhi; r++ {
@@ -505,6 +557,19 @@ func (cv Conv) backwardInputImplicitRun(r int, buf []float32, parallel bool, gy,
 func (cv Conv) BackwardFilter(gy, x, gw, scratch []float32) {
 	cv.checkLens("Conv.BackwardFilter", x, gy, gw, scratch, cv.FilterScratchLen())
 	slots := cv.FilterSlots()
+	if cv.filterT() {
+		per := cv.filterPer()
+		parallelJob(&convJobs, slots, 1, &convJob{cv: cv, op: convBackwardFilterT, gy: gy, x: x, scratch: scratch, slots: slots, per: per})
+		// The partials of slots 1.. are added into slot 0's in slot order,
+		// then it is added to gw, transposed.
+		wl := cv.O * cv.k
+		if slots > 1 {
+			parallelJob(&convJobs, wl, 4096, &convJob{cv: cv, op: convFilterFold, scratch: scratch, slots: slots, per: per})
+		}
+		blocks := cv.Groups * ((cv.og + gemmNR - 1) / gemmNR)
+		parallelJob(&convJobs, blocks, max(1, 256/cv.k), &convJob{cv: cv, op: convFilterSumT, gw: gw, scratch: scratch[:wl]})
+		return
+	}
 	if slots == 1 {
 		cv.filterRuns(0, cv.runs, scratch, gw, false, true, gy, x)
 		return
@@ -538,6 +603,75 @@ func (cv Conv) filterRuns(rlo, rhi int, buf, dst []float32, first, parallel bool
 				cols = col
 			}
 			gemmRun(parallel, false, true, cv.og, cv.k, ld, 1, gyg, ld, cols, ld, beta, dst[gi*cv.og*cv.k:], cv.k, nil, nil)
+		}
+	}
+}
+
+// filterRunsT writes the transposed filter gradient of the runs [rlo,
+// rhi) into dst (per group [K, O/G]), in buf (see filterT).
+func (cv Conv) filterRunsT(rlo, rhi int, buf, dst []float32, gy, x []float32) {
+	ob := gemmBufs.get()
+	defer gemmBufs.put(ob)
+	aoff := ob.growInts(cv.k)
+	f := cv.fwd
+	for r := rlo; r < rhi; r++ {
+		n0, n1 := cv.runRange(r)
+		ld := (n1 - n0) * cv.ohw
+		beta := float32(1)
+		if r == rlo {
+			beta = 0
+		}
+		for gi := 0; gi < cv.Groups; gi++ {
+			dg := dst[gi*cv.og*cv.k : (gi+1)*cv.og*cv.k]
+			if cv.implicit {
+				// One sample: the taps of its padded planes are the rows.
+				pl := cv.cg * f.hp * f.wp
+				pad, gs := buf[:pl], buf[pl:pl+cv.og*f.n]
+				f.pad(x[(n0*cv.C+gi*cv.cg)*cv.planeSize:], cv.cg, pad)
+				f.spread(gy[(n0*cv.O+gi*cv.og)*cv.ohw:], cv.og, gs)
+				sh := gemmShift{kh: cv.G.KH, kw: cv.G.KW, plane: f.hp * f.wp, dy: cv.G.DilH * f.wp, dx: cv.G.DilW}
+				for kk := range aoff {
+					aoff[kk] = sh.off(kk)
+				}
+				gemmRowsA(cv.k, cv.og, f.n, pad, aoff, gs, f.n, beta, dg, cv.og)
+				continue
+			}
+			col, st := buf[:cv.colLen], buf[cv.colLen:cv.colLen+cv.stageLen]
+			gyg := gy[(n0*cv.O+gi*cv.og)*cv.ohw:]
+			if cv.nb > 1 {
+				cv.stage(gy, gi, n0, n1, st, ld, false)
+				gyg = st
+			}
+			a, step := x[(n0*cv.C+gi*cv.cg)*cv.planeSize:], cv.planeSize
+			if cv.colLen > 0 {
+				cv.unfold(x, gi, n0, n1, col, ld, false)
+				a, step = col, ld
+			}
+			for kk := range aoff {
+				aoff[kk] = kk * step
+			}
+			gemmRowsA(cv.k, cv.og, ld, a, aoff, gyg, ld, beta, dg, cv.og)
+		}
+	}
+}
+
+// filterSumT adds to gw the transposed partial of slot 0 (into which
+// filterFold has added the others), for the blocks [lo, hi) of up to 16
+// filters of a group (blocks do not cross groups): per tap, 16 filters'
+// values side by side in the partial's row, written to 16 rows of gw that
+// stay in cache along the taps.
+func (cv Conv) filterSumT(lo, hi int, gw, p []float32) {
+	bpg := (cv.og + gemmNR - 1) / gemmNR // blocks per group
+	for b := lo; b < hi; b++ {
+		gi, o0 := b/bpg, b%bpg*gemmNR
+		o1 := min(o0+gemmNR, cv.og)
+		g := gw[gi*cv.og*cv.k : (gi+1)*cv.og*cv.k]
+		pg := p[gi*cv.og*cv.k : (gi+1)*cv.og*cv.k]
+		for kk := 0; kk < cv.k; kk++ {
+			row := pg[kk*cv.og+o0 : kk*cv.og+o1]
+			for i, v := range row {
+				g[(o0+i)*cv.k+kk] += v
+			}
 		}
 	}
 }

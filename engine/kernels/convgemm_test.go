@@ -74,7 +74,9 @@ func TestConvMatchesLoops(t *testing.T) { gemmPaths(t, testConvMatchesLoops) }
 func testConvMatchesLoops(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	type shape struct{ n, c, o, groups int }
-	shapes := []shape{{1, 3, 4, 1}, {2, 4, 6, 2}, {3, 2, 5, 1}, {9, 3, 3, 3}, {17, 4, 8, 1}}
+	// The last two have at least 16 filters per group, so that on AVX-512
+	// BackwardFilter takes its transposed path (filterT).
+	shapes := []shape{{1, 3, 4, 1}, {2, 4, 6, 2}, {3, 2, 5, 1}, {9, 3, 3, 3}, {17, 4, 8, 1}, {5, 3, 16, 1}, {2, 4, 40, 2}}
 	batched, single := 0, 0 // products over runs of samples, and of one
 	defer func() {
 		if batched == 0 || single == 0 {
@@ -185,6 +187,8 @@ func TestConvImplicitMatchesLoops(t *testing.T) {
 		{geom(18, 18, 3, 3, 2, 2, 2, 18, 18), 2, 2, 3, 1},
 		{geom(19, 18, 3, 3, 1, 0, 1, 17, 17), 2, 3, 5, 1}, // no top padding, right column cropped
 		{geom(16, 40, 1, 3, 1, 0, 1, 16, 40), 2, 3, 2, 1},
+		{geom(17, 16, 3, 3, 1, 1, 1, 17, 16), 3, 5, 16, 1}, // filterT on AVX-512
+		{geom(19, 18, 3, 3, 2, 2, 1, 17, 16), 2, 6, 34, 2},
 	}
 	for _, tc := range cases {
 		g := tc.g
@@ -198,7 +202,7 @@ func TestConvImplicitMatchesLoops(t *testing.T) {
 		w := convFill(rng, tc.o*k)
 		bias := convFill(rng, tc.o)
 		gy := convFill(rng, tc.n*tc.o*g.OH*g.OW)
-		wantY, wantGX, _ := convLoops(g, tc.n, tc.c, tc.o, tc.groups, x, w, bias, gy)
+		wantY, wantGX, wantGW := convLoops(g, tc.n, tc.c, tc.o, tc.groups, x, w, bias, gy)
 
 		y := convGuarded(rng, len(wantY))
 		cv.Forward(x, w, bias, y, convNaNs(cv.ScratchLen()))
@@ -214,6 +218,14 @@ func TestConvImplicitMatchesLoops(t *testing.T) {
 		}
 
 		convCheckInputGrad(t, rng, name, cv, gy, w, wantGX)
+
+		gw := convGuarded(rng, len(wantGW))
+		for i := range wantGW {
+			gw[i] = 1
+			wantGW[i]++
+		}
+		cv.BackwardFilter(gy, x, gw, convNaNs(cv.FilterScratchLen()))
+		convCheck64(t, name+" filter grad", gw, wantGW, 1e-4)
 	}
 }
 

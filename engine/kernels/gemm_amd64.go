@@ -37,6 +37,16 @@ func gemmKernel6x32(k int, a, b, c *float32, ldc int, alpha, beta float32, rowBi
 //go:noescape
 func gemmKernel6x32R(k int, a, b *float32, offs *int, c *float32, ldc int, alpha, beta float32, rowBias, colBias *float32, flags int)
 
+// gemmKernel6x32A is gemmKernel6x32 with an A that is not packed: row r of
+// the tile is the k floats from a[r] (rows past mr may point anywhere
+// valid, often at another row: they are computed and not stored), and the
+// second micro-panel of B starts at b2 (pass b when ncol <= 16). Each
+// element is the same sum and store as gemmKernel6x32's. Only call it when
+// useAVX512.
+//
+//go:noescape
+func gemmKernel6x32A(k int, a *[6]*float32, b, b2, c *float32, ldc int, alpha, beta float32, rowBias, colBias *float32, flags int)
+
 // gemmPrefetchRows prefetches rows rows of width bytes each, stride bytes
 // apart, from p on, into L1. It has no effect on any value.
 //

@@ -37,6 +37,11 @@ func gemmKernel6x32R(k int, a, b *float32, offs *int, c *float32, ldc int, alpha
 	panic("kernels: gemmKernel6x32R without assembly")
 }
 
+// gemmKernel6x32A exists only in assembly; useAVX512 is false here.
+func gemmKernel6x32A(k int, a *[6]*float32, b, b2, c *float32, ldc int, alpha, beta float32, rowBias, colBias *float32, flags int) {
+	panic("kernels: gemmKernel6x32A without assembly")
+}
+
 // gemmPrefetchRows is a hint with no pure-Go equivalent; it does nothing.
 func gemmPrefetchRows(p *float32, stride, rows, width int) {}
 

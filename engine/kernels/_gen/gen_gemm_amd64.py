@@ -719,7 +719,92 @@ def kern32(direct):
         out.append(ln)
     return out
 
+def kern32A():
+    """Emits gemmKernel6x32A: gemmKernel6x32 with an A that is not packed,
+    row r of the tile read from a[r] (6 pointers; rows past mr may repeat
+    one), and the second micro-panel of B at b2 (b itself when ncol <= 16,
+    read through the all-zero mask K2). The store is gemmKernel6x32R's."""
+    K=[]
+    k=K.append
+    U5=4
+    rows=['AX','SI','R10','R11','R12','R13']
+    k('')
+    k('// func gemmKernel6x32A(k int, a *[6]*float32, b, b2, c *float32, ldc int, alpha, beta float32, rowBias, colBias *float32, flags int)')
+    k('TEXT ·gemmKernel6x32A(SB), NOSPLIT, $0-80')
+    k('\tMOVQ k+0(FP), CX')
+    k('\tMOVQ c+32(FP), DX')
+    k('\tMOVQ ldc+40(FP), R8')
+    k('\tSHLQ $2, R8')
+    k('\tLEAQ (DX)(R8*2), R9')
+    k('\tADDQ R8, R9 // R9: row 3 of C')
+    for i in range(12):
+        k(f'\tVPXORD Z{i}, Z{i}, Z{i}')
+    k('\tMOVQ flags+72(FP), R11')
+    k('\tMOVL $0xFFFF, SI')
+    k('\tMOVL $0xFFFF, R10')
+    k('\tTESTQ $4, R11')
+    k('\tJZ z7masks')
+    k('\tMOVQ R11, R12')
+    k('\tSHRQ $16, R12')
+    k('\tANDQ $63, R12')
+    k('\tMOVQ $1, SI')
+    k('\tSHLXQ R12, SI, SI')
+    k('\tDECQ SI')
+    k('\tMOVQ SI, R10')
+    k('\tSHRQ $16, R10')
+    k('\tANDQ $0xFFFF, SI')
+    k('z7masks:')
+    k('\tKMOVW SI, K1')
+    k('\tKMOVW R10, K2')
+    for a in ['(DX)','(DX)(R8*1)','(DX)(R8*2)','(R9)','(R9)(R8*1)','(R9)(R8*2)']:
+        k(f'\tPREFETCHT0 {a}')
+        k(f'\tPREFETCHT0 64{a}')
+    k('\tMOVQ a+8(FP), DI')
+    for r,reg in enumerate(rows):
+        k(f'\tMOVQ {8*r}(DI), {reg}')
+    k('\tMOVQ b+16(FP), BX')
+    k('\tMOVQ b2+24(FP), DI')
+    def step(i):
+        out=[f'\tVMOVUPS {64*i}(BX), Z12', f'\tVMOVUPS.Z {64*i}(DI), K2, Z13']
+        for r,reg in enumerate(rows):
+            z='Z14' if r%2==0 else 'Z15'
+            out.append(f'\tVBROADCASTSS {4*i}({reg}), {z}')
+            out.append(f'\tVFMADD231PS Z12, {z}, Z{2*r}')
+            out.append(f'\tVFMADD231PS Z13, {z}, Z{2*r+1}')
+        return out
+    k('\tMOVQ CX, R9 // R9: the count of unrolled steps (row 3 of C again after the loop)')
+    k('\tSHRQ $2, R9')
+    k('\tJZ z7tail')
+    k('z7loop:')
+    for i in range(U5):
+        K.extend(step(i))
+    for reg in rows:
+        k(f'\tADDQ ${4*U5}, {reg}')
+    k(f'\tADDQ ${U5*64}, BX')
+    k(f'\tADDQ ${U5*64}, DI')
+    k('\tDECQ R9')
+    k('\tJNZ z7loop')
+    k('z7tail:')
+    k('\tANDQ $3, CX')
+    k('\tJZ z7c')
+    k('z7loop1:')
+    K.extend(step(0))
+    for reg in rows:
+        k(f'\tADDQ $4, {reg}')
+    k('\tADDQ $64, BX')
+    k('\tADDQ $64, DI')
+    k('\tDECQ CX')
+    k('\tJNZ z7loop1')
+    k('z7c:')
+    k('\tLEAQ (DX)(R8*2), R9')
+    k('\tADDQ R8, R9')
+    store=kern32(True)
+    i0=[i for i,l in enumerate(store) if l.startswith('\t// C = ((alpha*acc')][0]
+    K.extend(l.replace('z6','z7') for l in store[i0:])
+    return K
+
 K=[]
 K.extend(kern32(False))
 K.extend(kern32(True))
+K.extend(kern32A())
 print('\n'.join(K))
