@@ -17,7 +17,9 @@ import (
 // ReLU returns max(x, 0) elementwise, as F.relu. The gradient is 0 at x = 0,
 // as PyTorch's.
 func (t *Tape) ReLU(x *Var) *Var {
-	return t.elementwiseUnary("ReLU", x, kernels.ReLU, func(dx, dy, _, y []float32, _, _ float32) { kernels.ReLUBackward(dx, dy, y) })
+	return t.elementwiseUnarySet("ReLU", x, 0, 0, kernels.ReLU,
+		func(dx, dy, _, y []float32, _, _ float32) { kernels.ReLUBackward(dx, dy, y) },
+		func(dx, dy, _, y []float32, _, _ float32) { kernels.ReLUBackwardSet(dx, dy, y) })
 }
 
 // ReLU6 returns min(max(x, 0), 6) elementwise, as F.relu6. The gradient is 1

@@ -100,6 +100,12 @@ func (n *binaryNode) Run(lo, hi int) {
 	}
 	g, gv, first := n.g, n.gv, n.first
 	clearBlocks := n.fresh && len(gv) == bc.n
+	if clearBlocks && (op == binAdd || op == binSub && first) {
+		// The gradient of a same-shaped operand of a + b (or of a in
+		// a - b) is g itself: copied, with nothing to clear or add to.
+		copy(gv[lo:hi], g[lo:hi])
+		return
+	}
 	inFreshBlocks(lo, hi, func(lo, hi int) {
 		if clearBlocks {
 			clear(gv[lo:hi]) // in cache, just before the adds
@@ -206,9 +212,7 @@ func (op binOp) forward(dst, x, y []float32, sx, sy int) {
 		x, y = x[:len(dst)], y[:len(dst)]
 		switch op {
 		case binAdd:
-			for j := range dst {
-				dst[j] = x[j] + y[j]
-			}
+			kernels.AddRows(dst, x, y)
 		case binSub:
 			for j := range dst {
 				dst[j] = x[j] - y[j]
@@ -234,10 +238,7 @@ func (op binOp) backwardA(ga, g, y []float32, sx, sy int) {
 	switch op {
 	case binAdd, binSub:
 		if sx == 1 {
-			ga = ga[:len(g)]
-			for j, v := range g {
-				ga[j] += v
-			}
+			kernels.AddToRows(ga[:len(g)], g)
 			return
 		}
 		for j, v := range g {
@@ -266,10 +267,7 @@ func (op binOp) backwardB(gb, g, x, y []float32, sx, sy int) {
 	switch op {
 	case binAdd:
 		if sy == 1 {
-			gb = gb[:len(g)]
-			for j, v := range g {
-				gb[j] += v
-			}
+			kernels.AddToRows(gb[:len(g)], g)
 			return
 		}
 		for j, v := range g {

@@ -88,6 +88,12 @@ func (t *Tape) elementwiseUnary(name string, x *Var, fwd func(dst, x []float32),
 // elementwiseUnaryP is elementwiseUnary for a backward with parameters p
 // and q.
 func (t *Tape) elementwiseUnaryP(name string, x *Var, p, q float32, fwd func(dst, x []float32), back unaryBack) *Var {
+	return t.elementwiseUnarySet(name, x, p, q, fwd, back, nil)
+}
+
+// elementwiseUnarySet is elementwiseUnaryP with set, the backward into a
+// fresh gradient that overwrites it (see unaryNode.set), or nil.
+func (t *Tape) elementwiseUnarySet(name string, x *Var, p, q float32, fwd func(dst, x []float32), back, set unaryBack) *Var {
 	out := t.newOutRaw(x.Value.Shape, x) // fwd writes every element
 	if isMeta(out) {
 		return out
@@ -95,7 +101,7 @@ func (t *Tape) elementwiseUnaryP(name string, x *Var, p, q float32, fwd func(dst
 	fwd(out.Value.Data, x.Value.Data)
 	if t.wants(out, x) {
 		n := t.arena.nodes.unary.get()
-		*n = unaryNode{x: x, out: out, back: back, p: p, q: q}
+		*n = unaryNode{x: x, out: out, back: back, set: set, p: p, q: q}
 		t.pushNode(name, out, n)
 	}
 	return out
@@ -105,14 +111,21 @@ func (t *Tape) elementwiseUnaryP(name string, x *Var, p, q float32, fwd func(dst
 type unaryNode struct {
 	x, out *Var
 	back   unaryBack
-	p, q   float32
-	g, gx  []float32 // during a fresh backward, for Run
+	// set, if not nil, is back into a gradient that holds nothing yet: it
+	// overwrites dx instead of adding to it (saving the clear and the read).
+	set   unaryBack
+	p, q  float32
+	g, gx []float32 // during a fresh backward, for Run
 }
 
 func (n *unaryNode) backward(g []float32) {
 	gx, fresh := n.x.gradFresh()
 	if !fresh {
 		n.back(gx, g, n.x.Value.Data, n.out.Value.Data, n.p, n.q)
+		return
+	}
+	if n.set != nil {
+		n.set(gx, g, n.x.Value.Data, n.out.Value.Data, n.p, n.q)
 		return
 	}
 	// Clear each block just before the kernel adds into it, while it is in

@@ -294,6 +294,41 @@ func ReLUBackward(dx, dy, y []float32) {
 	})
 }
 
+// ReLUBackwardSet sets dx[i] = dy[i] where y[i] > 0 and 0 elsewhere, for
+// y = relu(x): ReLUBackward into a gradient that holds nothing yet, which
+// it never reads.
+func ReLUBackwardSet(dx, dy, y []float32) {
+	elementwiseBack("ReLUBackwardSet", dx, dy, y, func(dx, dy, y []float32) {
+		if useAsm {
+			vecReLUBackSet(dx, y, dy)
+			return
+		}
+		for i, g := range dy {
+			if y[i] > 0 {
+				dx[i] = g
+			} else {
+				dx[i] = 0
+			}
+		}
+	})
+}
+
+// AddRows sets dst[i] = a[i] + b[i] on the calling goroutine, for callers
+// that split the work themselves.
+func AddRows(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	if useAsm {
+		vecAdd(dst, a, b)
+		return
+	}
+	for i, v := range a {
+		dst[i] = v + b[i]
+	}
+}
+
+// AddToRows sets dst[i] += x[i] on the calling goroutine.
+func AddToRows(dst, x []float32) { addTo(dst, x) }
+
 // ReLU6 sets dst[i] = min(max(x[i], 0), 6) with Go's min and max (NaN stays
 // NaN).
 func ReLU6(dst, x []float32) {

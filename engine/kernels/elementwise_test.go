@@ -257,3 +257,45 @@ func BenchmarkElementwise(b *testing.B) {
 		})
 	}
 }
+
+// TestSetKernelsMatchAccumulating checks the kernels that write a fresh
+// gradient (ReLUBackwardSet) against their accumulating form run into
+// zeros, and AddRows against the plain sum, on both paths, for sizes
+// 0..35 with NaNs in the output beforehand (a set kernel must not read it).
+func TestSetKernelsMatchAccumulating(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	for _, asm := range []bool{false, true} {
+		restore := setAsm(asm)
+		for n := 0; n <= 35; n++ {
+			dy, y, b := make([]float32, n), make([]float32, n), make([]float32, n)
+			for i := range dy {
+				dy[i], y[i], b[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64()), float32(rng.NormFloat64())
+			}
+			if n > 2 {
+				y[1], y[2] = 0, float32(math.NaN()) // ReLU's kink, and NaN: no gradient
+			}
+			want := make([]float32, n)
+			ReLUBackward(want, dy, y)
+			got := make([]float32, n)
+			for i := range got {
+				got[i] = float32(math.NaN())
+			}
+			ReLUBackwardSet(got, dy, y)
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("asm=%v n=%d: ReLUBackwardSet[%d] = %v, ReLUBackward into 0 gives %v", asm, n, i, got[i], want[i])
+				}
+			}
+			for i := range got {
+				got[i] = float32(math.NaN())
+			}
+			AddRows(got, dy, b)
+			for i := range got {
+				if w := dy[i] + b[i]; math.Float32bits(got[i]) != math.Float32bits(w) {
+					t.Fatalf("asm=%v n=%d: AddRows[%d] = %v, want %v", asm, n, i, got[i], w)
+				}
+			}
+		}
+		restore()
+	}
+}

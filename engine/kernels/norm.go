@@ -371,6 +371,16 @@ func (j *bnGradJob) run(lo, hi int) {
 		ch := p % c
 		kc := k[ch]
 		gp, dp := g[p*s:(p+1)*s], dx[p*s:(p+1)*s]
+		if set && useAsm {
+			// Written, not cleared and added to: k·t, the bits of 0 + k·t
+			// (up to the sign of a zero).
+			if gMean == nil {
+				vecScale(dp, gp, kc)
+			} else {
+				vecBNGradSet(dp, gp, x[p*s:(p+1)*s], kc, gMean[ch], mean[ch], xCoef[ch])
+			}
+			continue
+		}
 		if set {
 			clear(dp)
 		}

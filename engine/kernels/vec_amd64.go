@@ -124,6 +124,12 @@ func vecSubMul(dst, x []float32, m, r float32)
 func vecMul(dst, a, b []float32)
 
 //go:noescape
+func vecAdd(dst, a, b []float32)
+
+//go:noescape
+func vecReLUBackSet(dx, y, dy []float32)
+
+//go:noescape
 func vecNormRow(dst, a, b, c []float32, m, r float32)
 
 //go:noescape
@@ -137,6 +143,12 @@ func vecLNBack(dx, dy, a []float32, mu, rs, ma, mb float32)
 
 //go:noescape
 func vecBNGrad(dx, dy, a []float32, k, gm, u, xc float32)
+
+// vecBNGradSet is vecBNGrad writing dx instead of adding to it (dx is
+// never read).
+//
+//go:noescape
+func vecBNGradSet(dx, dy, a []float32, k, gm, u, xc float32)
 
 //go:noescape
 func vecLNParam(sa, sb []float64, g, x []float32, mu, rs float32)

@@ -305,6 +305,37 @@ done: \
 	VZEROUPPER; \
 	RET
 
+// BACKSET is BACK for a BODY that sets Y13 without reading it: dx is only
+// written.
+#define BACKSET(BODY) \
+	MOVQ dx_base+0(FP), DI; \
+	MOVQ dy_base+24(FP), SI; \
+	MOVQ dy_len+32(FP), CX; \
+	MOVQ a_base+48(FP), DX; \
+loop: \
+	CMPQ CX, $8; \
+	JLT tail; \
+	VMOVUPS (DX), Y0; \
+	VMOVUPS (SI), Y12; \
+	BODY; \
+	VMOVUPS Y13, (DI); \
+	ADDQ $32, SI; \
+	ADDQ $32, DI; \
+	ADDQ $32, DX; \
+	SUBQ $8, CX; \
+	JMP loop; \
+tail: \
+	TESTQ CX, CX; \
+	JEQ done; \
+	TAILMASK; \
+	VMASKMOVPS (DX), Y15, Y0; \
+	VMASKMOVPS (SI), Y15, Y12; \
+	BODY; \
+	VMASKMOVPS Y13, Y15, (DI); \
+done: \
+	VZEROUPPER; \
+	RET
+
 // MAP3 runs BODY over func(dst, a, b []float32), len(a) elements, with
 // Y0 = a, Y12 = b, storing Y0 to dst.
 #define MAP3(BODY) \
@@ -705,11 +736,14 @@ TEXT ·vecHardSwishBack(SB), NOSPLIT, $0-72
 #define AXPB_BODY VFMADD213PS Y11, Y14, Y0
 #define SUBMUL_BODY VSUBPS Y14, Y0, Y0; VMULPS Y11, Y0, Y0
 #define MUL_BODY VMULPS Y12, Y0, Y0
+#define ADD_BODY VADDPS Y12, Y0, Y0
+#define RELUBACKSET_BODY VXORPS Y1, Y1, Y1; VCMPPS $1, Y0, Y1, Y2; VANDPS Y12, Y2, Y0
 #define NORMROW_BODY VSUBPS Y14, Y0, Y0; VMULPS Y11, Y0, Y0; VFMADD213PS Y13, Y12, Y0
 #define FMA3_BODY VFMADD213PS Y13, Y12, Y0
 #define AXPY_BODY VFMADD231PS Y14, Y0, Y13
 #define LNBACK_BODY VSUBPS Y14, Y0, Y0; VMULPS Y11, Y0, Y0; VSUBPS Y10, Y12, Y1; VFNMADD231PS Y9, Y0, Y1; VFMADD231PS Y11, Y1, Y13
 #define BNGRAD_BODY VSUBPS Y10, Y0, Y0; VSUBPS Y11, Y12, Y1; VFNMADD231PS Y9, Y0, Y1; VFMADD231PS Y14, Y1, Y13
+#define BNGRADSET_BODY VSUBPS Y10, Y0, Y0; VSUBPS Y11, Y12, Y1; VFNMADD231PS Y9, Y0, Y1; VMULPS Y14, Y1, Y13
 
 // ---- rows ----
 
@@ -1135,6 +1169,16 @@ TEXT ·vecSubMul(SB), NOSPLIT, $0-56
 TEXT ·vecMul(SB), NOSPLIT, $0-72
 	MAP3(MUL_BODY)
 
+// func vecAdd(dst, a, b []float32)
+// dst = a + b
+TEXT ·vecAdd(SB), NOSPLIT, $0-72
+	MAP3(ADD_BODY)
+
+// func vecReLUBackSet(dx, y, dy []float32)
+// dx = (0 < y) ? dy : 0
+TEXT ·vecReLUBackSet(SB), NOSPLIT, $0-72
+	MAP3(RELUBACKSET_BODY)
+
 // func vecNormRow(dst, a, b, c []float32, m, r float32)
 // dst = ((x - m)·r)·gamma + beta with x = a, gamma = b, beta = c
 TEXT ·vecNormRow(SB), NOSPLIT, $0-104
@@ -1170,6 +1214,15 @@ TEXT ·vecBNGrad(SB), NOSPLIT, $0-88
 	VBROADCASTSS u+80(FP), Y10
 	VBROADCASTSS xc+84(FP), Y9
 	BACK(BNGRAD_BODY)
+
+// func vecBNGradSet(dx, dy, a []float32, k, gm, u, xc float32)
+// dx = k·(g - gm - (x - u)·xc) with g = dy, x = a
+TEXT ·vecBNGradSet(SB), NOSPLIT, $0-88
+	VBROADCASTSS k+72(FP), Y14
+	VBROADCASTSS gm+76(FP), Y11
+	VBROADCASTSS u+80(FP), Y10
+	VBROADCASTSS xc+84(FP), Y9
+	BACKSET(BNGRADSET_BODY)
 
 // func vecLNParam(sa, sb []float64, g, x []float32, mu, rs float32)
 // sa[j] += float64(g[j]); sb[j] += float64(g[j])·float64((x[j]-mu)·rs)

@@ -191,6 +191,20 @@ func vecMul(dst, a, b []float32) {
 		dst[i] = v * b[i]
 	}
 }
+func vecAdd(dst, a, b []float32) {
+	for i, v := range a {
+		dst[i] = v + b[i]
+	}
+}
+func vecReLUBackSet(dx, y, dy []float32) {
+	for i, g := range dy {
+		if y[i] > 0 {
+			dx[i] = g
+		} else {
+			dx[i] = 0
+		}
+	}
+}
 func vecNormRow(dst, a, b, c []float32, m, r float32) {
 	for i, v := range a {
 		dst[i] = (v-m)*r*b[i] + c[i]
@@ -214,6 +228,11 @@ func vecLNBack(dx, dy, a []float32, mu, rs, ma, mb float32) {
 func vecBNGrad(dx, dy, a []float32, k, gm, u, xc float32) {
 	for i, g := range dy {
 		dx[i] += k * (g - gm - (a[i]-u)*xc)
+	}
+}
+func vecBNGradSet(dx, dy, a []float32, k, gm, u, xc float32) {
+	for i, g := range dy {
+		dx[i] = k * (g - gm - (a[i]-u)*xc)
 	}
 }
 func vecLNParam(sa, sb []float64, g, x []float32, mu, rs float32) {
