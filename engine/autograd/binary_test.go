@@ -15,7 +15,11 @@ import (
 // both sides broadcast), against the plain loops: the forward must equal
 // refBinary bit for bit, the gradients must equal the loop that adds
 // g·∂/∂a and g·∂/∂b in increasing output index, bit for bit, at GOMAXPROCS
-// 1, 2 and 5.
+// 1, 2 and 5 — except Mul's, whose gradients along a run of the output
+// that reads one value of an operand (a channel's scale, as in squeeze-and-
+// excitation) are vector kernels (a fused axpy, a dot product): those are
+// checked against the loop to 1e-6 of the sum of the terms' magnitudes, and
+// at GOMAXPROCS 2 and 5 against GOMAXPROCS 1 bit for bit.
 func TestBinaryLargeBroadcasts(t *testing.T) {
 	type pair struct{ a, b []int }
 	pairs := []pair{
@@ -44,6 +48,7 @@ func TestBinaryLargeBroadcasts(t *testing.T) {
 			want := refBinary(o.op, at, bt)
 			g := tensor.Randn(rng, 1, want.Shape...)
 			wantGA, wantGB := make([]float32, len(at.Data)), make([]float32, len(bt.Data))
+			magA, magB := make([]float64, len(at.Data)), make([]float64, len(bt.Data))
 			coord := make([]int, len(want.Shape))
 			for oi := range want.Data {
 				rem := oi
@@ -55,7 +60,10 @@ func TestBinaryLargeBroadcasts(t *testing.T) {
 				da, db := o.op.partials(at.Data[ia], bt.Data[ib])
 				wantGA[ia] += g.Data[oi] * da
 				wantGB[ib] += g.Data[oi] * db
+				magA[ia] += math.Abs(float64(g.Data[oi] * da))
+				magB[ib] += math.Abs(float64(g.Data[oi] * db))
 			}
+			var firstGA, firstGB []float32
 			for _, procs := range []int{1, 2, 5} {
 				name := fmt.Sprintf("%s %v %v GOMAXPROCS=%d", o.name, p.a, p.b, procs)
 				prev := runtime.GOMAXPROCS(procs)
@@ -65,8 +73,19 @@ func TestBinaryLargeBroadcasts(t *testing.T) {
 				tp.BackwardFrom(y, g)
 				runtime.GOMAXPROCS(prev)
 				binarySame(t, name+" forward", y.Value.Data, want.Data)
-				binarySame(t, name+" grad a", a.Grad.Data, wantGA)
-				binarySame(t, name+" grad b", b.Grad.Data, wantGB)
+				if o.op != binMul {
+					binarySame(t, name+" grad a", a.Grad.Data, wantGA)
+					binarySame(t, name+" grad b", b.Grad.Data, wantGB)
+					continue
+				}
+				binaryClose(t, name+" grad a", a.Grad.Data, wantGA, magA)
+				binaryClose(t, name+" grad b", b.Grad.Data, wantGB, magB)
+				if firstGA == nil {
+					firstGA, firstGB = a.Grad.Data, b.Grad.Data
+					continue
+				}
+				binarySame(t, name+" grad a vs GOMAXPROCS=1", a.Grad.Data, firstGA)
+				binarySame(t, name+" grad b vs GOMAXPROCS=1", b.Grad.Data, firstGB)
 			}
 		}
 	}
@@ -80,6 +99,20 @@ func binarySame(t *testing.T, what string, got, want []float32) {
 	for i := range want {
 		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
 			t.Fatalf("%s: element %d = %v, want %v", what, i, got[i], want[i])
+		}
+	}
+}
+
+// binaryClose checks got against want to 1e-6 of mag, the sum of the
+// magnitudes of each element's terms.
+func binaryClose(t *testing.T, what string, got, want []float32, mag []float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
+	}
+	for i := range want {
+		if d := math.Abs(float64(got[i]) - float64(want[i])); d > 1e-6*mag[i] {
+			t.Fatalf("%s: element %d = %v, want %v (off by %g, terms' magnitude %g)", what, i, got[i], want[i], d, mag[i])
 		}
 	}
 }

@@ -218,14 +218,14 @@ func (op binOp) forward(dst, x, y []float32, sx, sy int) {
 				dst[j] = x[j] - y[j]
 			}
 		case binMul:
-			for j := range dst {
-				dst[j] = x[j] * y[j]
-			}
+			kernels.MulRows(dst, x, y)
 		default:
 			for j := range dst {
 				dst[j] = x[j] / y[j]
 			}
 		}
+	case op == binMul && sx == 1 && sy == 0: // scaling by a broadcast value (SE)
+		kernels.ScaleRows(dst, x, y[0])
 	default:
 		for j := range dst {
 			dst[j] = op.apply(x[j*sx], y[j*sy])
@@ -250,6 +250,10 @@ func (op binOp) backwardA(ga, g, y []float32, sx, sy int) {
 			for j, v := range g {
 				ga[j] += v * y[j]
 			}
+			return
+		}
+		if sx == 1 && sy == 0 {
+			kernels.AxpyRows(ga[:len(g)], g, y[0])
 			return
 		}
 		for j, v := range g {
@@ -283,6 +287,10 @@ func (op binOp) backwardB(gb, g, x, y []float32, sx, sy int) {
 			for j, v := range g {
 				gb[j] += v * x[j]
 			}
+			return
+		}
+		if sx == 1 && sy == 0 {
+			gb[0] += kernels.DotRows(g, x[:len(g)])
 			return
 		}
 		for j, v := range g {

@@ -329,6 +329,57 @@ func AddRows(dst, a, b []float32) {
 // AddToRows sets dst[i] += x[i] on the calling goroutine.
 func AddToRows(dst, x []float32) { addTo(dst, x) }
 
+// MulRows sets dst[i] = a[i]·b[i] on the calling goroutine.
+func MulRows(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	if useAsm {
+		vecMul(dst, a, b)
+		return
+	}
+	for i, v := range a {
+		dst[i] = v * b[i]
+	}
+}
+
+// ScaleRows sets dst[i] = x[i]·s on the calling goroutine.
+func ScaleRows(dst, x []float32, s float32) {
+	x = x[:len(dst)]
+	if useAsm {
+		vecScale(dst, x, s)
+		return
+	}
+	for i, v := range x {
+		dst[i] = v * s
+	}
+}
+
+// AxpyRows sets dst[i] += x[i]·a on the calling goroutine (one rounding
+// per element, fused, where the assembly runs).
+func AxpyRows(dst, x []float32, a float32) {
+	x = x[:len(dst)]
+	if useAsm {
+		vecAxpy(dst, x, a)
+		return
+	}
+	for i, v := range x {
+		dst[i] += v * a
+	}
+}
+
+// DotRows returns the sum of a[i]·b[i] on the calling goroutine, in an
+// order fixed by the length.
+func DotRows(a, b []float32) float32 {
+	b = b[:len(a)]
+	if useAsm {
+		return vecDot(a, b)
+	}
+	var s float32
+	for i, v := range a {
+		s += v * b[i]
+	}
+	return s
+}
+
 // ReLU6 sets dst[i] = min(max(x[i], 0), 6) with Go's min and max (NaN stays
 // NaN).
 func ReLU6(dst, x []float32) {
