@@ -47,6 +47,116 @@ type Conv struct {
 	implicit   bool
 	fwd, bwd   shiftGeom // Forward's, and BackwardInput's as a forward convolution
 	implicitLn int       // per-slot floats of the implicit path
+
+	// The stacked path of all three passes (see stackedOK).
+	stacked bool
+	stk     stackGeom
+	stackLn int // per-slot floats of Forward's and BackwardInput's stacked path
+}
+
+// stackGeom lays out the planes of a run of b samples for a stride-1
+// convolution with "same" padding (padT = (KH-1)·DilH/2, padL likewise),
+// per channel: padT zero rows, then each sample's h rows, each led by padL
+// zeros, and padT zero rows after each sample; then padL zeros. Rows are
+// wp = padL + w apart. A row's leading zeros are the left padding of its
+// pixels and the right padding of the row before, and the zero rows after
+// a sample its bottom padding and the top padding of the next, so that tap
+// (ky, kx) of product column c = (j·rs + oy)·wp + ox (sample j, rs = h +
+// padT) reads ci·chanLen(b) + ky·DilH·wp + kx·DilW + c of the layout: a
+// shifted B (gemmShift). Columns with ox >= w, and the rows between
+// samples, are junk: dropped from outputs, zero in a spread gradient.
+type stackGeom struct {
+	h, w, padT, padL, wp, rs int
+}
+
+// n is the number of product columns of a run of b samples.
+func (s stackGeom) n(b int) int { return ((b-1)*s.rs+s.h-1)*s.wp + s.w }
+
+// chanLen is the floats of one channel of the layout of b samples.
+func (s stackGeom) chanLen(b int) int { return (s.padT+b*s.rs)*s.wp + s.padL }
+
+// pad writes the c channels from c0 of samples [n0, n1) of t [N, ch, h, w]
+// into dst in the layout.
+func (s stackGeom) pad(t []float32, ch, c0, c, n0, n1 int, dst []float32) {
+	b, hw := n1-n0, s.h*s.w
+	cl := s.chanLen(b)
+	for ci := 0; ci < c; ci++ {
+		d := dst[ci*cl : (ci+1)*cl]
+		off := s.padT * s.wp
+		clear(d[:off])
+		for j := 0; j < b; j++ {
+			src := t[((n0+j)*ch+c0+ci)*hw : ((n0+j)*ch+c0+ci+1)*hw]
+			for y := 0; y < s.h; y++ {
+				clear(d[off : off+s.padL])
+				copy(d[off+s.padL:off+s.wp], src[y*s.w:(y+1)*s.w])
+				off += s.wp
+			}
+			clear(d[off : off+s.padT*s.wp])
+			off += s.padT * s.wp
+		}
+		clear(d[off : off+s.padL])
+	}
+}
+
+// unpad copies (with add, adds) the m rows of a product st [m, n(b)] to the
+// channels [m0, m0+m) of samples [n0, n1) of t [N, ch, h, w].
+func (s stackGeom) unpad(st []float32, m int, t []float32, ch, m0, n0, n1 int, add bool) {
+	b, hw := n1-n0, s.h*s.w
+	n := s.n(b)
+	for i := 0; i < m; i++ {
+		row := st[i*n : (i+1)*n]
+		for j := 0; j < b; j++ {
+			d := t[((n0+j)*ch+m0+i)*hw : ((n0+j)*ch+m0+i+1)*hw]
+			for y := 0; y < s.h; y++ {
+				src := row[(j*s.rs+y)*s.wp : (j*s.rs+y)*s.wp+s.w]
+				if add {
+					addTo(d[y*s.w:(y+1)*s.w], src)
+				} else {
+					copy(d[y*s.w:(y+1)*s.w], src)
+				}
+			}
+		}
+	}
+}
+
+// spread writes the channels [m0, m0+m) of samples [n0, n1) of t [N, ch, h,
+// w] as the rows of a product dst [m, n(b)], zero in the junk columns:
+// unpad's inverse.
+func (s stackGeom) spread(t []float32, ch, m0, m, n0, n1 int, dst []float32) {
+	b, hw := n1-n0, s.h*s.w
+	n := s.n(b)
+	for i := 0; i < m; i++ {
+		row := dst[i*n : (i+1)*n]
+		clear(row)
+		for j := 0; j < b; j++ {
+			src := t[((n0+j)*ch+m0+i)*hw : ((n0+j)*ch+m0+i+1)*hw]
+			for y := 0; y < s.h; y++ {
+				copy(row[(j*s.rs+y)*s.wp:(j*s.rs+y)*s.wp+s.w], src[y*s.w:(y+1)*s.w])
+			}
+		}
+	}
+}
+
+// shift is the gemmShift of c channels of the layout of b samples.
+func (s stackGeom) shift(g Geom2d, b int) gemmShift {
+	return gemmShift{kh: g.KH, kw: g.KW, plane: s.chanLen(b), dy: g.DilH * s.wp, dx: g.DilW}
+}
+
+// stackedOK reports whether all three passes take the stacked path: a
+// stride-1 convolution with "same" padding (output planes the size of the
+// input's, padding half the window's reach on each side) whose stacked
+// layout wastes at most a third of its columns on junk, and whose product
+// is not small enough for Sgemm's plain loop. The runs of samples are
+// Batch()'s, as for im2col. Forward and BackwardInput then pack the GEMM's
+// B straight from the layout (Forward the same sums, in the same order, as
+// im2col; BackwardInput the flipped convolution), and BackwardFilter
+// (with filterT) reads its A's rows there: nothing is unfolded, staged or
+// folded back.
+func (cv Conv) stackedOK() bool {
+	g := cv.G
+	return g.StrideH == 1 && g.StrideW == 1 && !cv.pointwise && g.H > 0 && g.W > 0 &&
+		g.OH == g.H && g.OW == g.W && 2*g.PadT == (g.KH-1)*g.DilH && 2*g.PadL == (g.KW-1)*g.DilW &&
+		3*(g.H+g.PadT)*(g.W+g.PadL) <= 4*g.H*g.W && cv.og*cv.ohw*cv.k > gemmDirectMACs
 }
 
 // shiftGeom is a stride-1 convolution over planes zero-padded to Hp×Wp
@@ -174,7 +284,11 @@ func NewConv(g Geom2d, n, c, o, groups int) Conv {
 	if cv.nb > 1 {
 		cv.stageLen = cv.og * cv.nb * cv.ohw
 	}
-	if cv.implicit = cv.implicitOK(); cv.implicit {
+	if cv.stacked = cv.stackedOK(); cv.stacked {
+		cv.stk = stackGeom{h: g.H, w: g.W, padT: g.PadT, padL: g.PadL, wp: g.PadL + g.W, rs: g.H + g.PadT}
+		cl, n := cv.stk.chanLen(cv.nb), cv.stk.n(cv.nb)
+		cv.stackLn = max(cv.cg*cl+cv.og*n, cv.og*cl+cv.cg*n)
+	} else if cv.implicit = cv.implicitOK(); cv.implicit {
 		cv.fwd = newShiftGeom(g.H, g.W, g.PadT, g.PadL, g.OH, g.OW, g.KH, g.KW, g.DilH, g.DilW)
 		cv.bwd = newShiftGeom(g.OH, g.OW, (g.KH-1)*g.DilH-g.PadT, (g.KW-1)*g.DilW-g.PadL, g.H, g.W, g.KH, g.KW, g.DilH, g.DilW)
 		cv.implicitLn = max(cv.cg*cv.fwd.hp*cv.fwd.wp+cv.og*cv.fwd.n, cv.og*cv.bwd.hp*cv.bwd.wp+cv.cg*cv.bwd.n)
@@ -185,6 +299,9 @@ func NewConv(g Geom2d, n, c, o, groups int) Conv {
 // slotLen is the floats of one slot of Forward's and BackwardInput's
 // scratch.
 func (cv Conv) slotLen() int {
+	if cv.stacked {
+		return cv.stackLn
+	}
 	if cv.implicit {
 		return cv.implicitLn
 	}
@@ -217,7 +334,7 @@ func (cv Conv) FilterSlots() int {
 // need (on the implicit path, the flipped filters too).
 func (cv Conv) ScratchLen() int {
 	n := cv.slots() * cv.slotLen()
-	if cv.implicit {
+	if cv.implicit || cv.stacked {
 		n += cv.O * cv.k
 	}
 	return n
@@ -237,6 +354,9 @@ func (cv Conv) filterPer() int {
 	n := cv.colLen + cv.stageLen
 	if cv.implicit {
 		n = max(n, cv.cg*cv.fwd.hp*cv.fwd.wp+cv.og*cv.fwd.n)
+	}
+	if cv.stacked {
+		n = max(n, cv.cg*cv.stk.chanLen(cv.nb)+cv.og*cv.stk.n(cv.nb))
 	}
 	return n + cv.O*cv.k
 }
@@ -384,6 +504,10 @@ func (j *convJob) runOne(r int, buf []float32, parallel bool) {
 	case convBackwardInput:
 		j.cv.backwardInputRun(r, buf, parallel, j.gy, j.w, j.gx, j.overwrite)
 	case convBackwardInputImplicit:
+		if j.cv.stacked {
+			j.cv.backwardInputStackedRun(r, buf, parallel, j.gy, j.w, j.gx, j.overwrite)
+			return
+		}
 		j.cv.backwardInputImplicitRun(r, buf, parallel, j.gy, j.w, j.gx, j.overwrite)
 	}
 }
@@ -418,7 +542,7 @@ func (cv Conv) forwardRun(r int, buf []float32, parallel bool, x, w, bias, y []f
 	n0, n1 := cv.runRange(r)
 	ld := (n1 - n0) * cv.ohw
 	var col, st []float32
-	if !cv.implicit {
+	if !cv.implicit && !cv.stacked {
 		col, st = buf[:cv.colLen], buf[cv.colLen:]
 	}
 	for gi := 0; gi < cv.Groups; gi++ {
@@ -427,6 +551,15 @@ func (cv Conv) forwardRun(r int, buf []float32, parallel bool, x, w, bias, y []f
 			rb = bias[gi*cv.og : (gi+1)*cv.og]
 		}
 		wg := w[gi*cv.og*cv.k:]
+		if cv.stacked {
+			s, b := cv.stk, n1-n0
+			pl, n := cv.cg*s.chanLen(b), s.n(b)
+			pad, st := buf[:pl], buf[pl:pl+cv.og*n]
+			s.pad(x, cv.C, gi*cv.cg, cv.cg, n0, n1, pad)
+			gemmRunShift(parallel, cv.og, n, cv.k, 1, wg, cv.k, pad, s.shift(cv.G, b), 0, st, n, rb)
+			s.unpad(st, cv.og, y, cv.O, gi*cv.og, n0, n1, false)
+			continue
+		}
 		if cv.implicit {
 			f := cv.fwd
 			pad, st := buf[:cv.cg*f.hp*f.wp], buf[cv.cg*f.hp*f.wp:]
@@ -458,7 +591,7 @@ func (cv Conv) forwardRun(r int, buf []float32, parallel bool, x, w, bias, y []f
 // ScratchLen floats.
 func (cv Conv) BackwardInput(gy, w, gx, scratch []float32, overwrite bool) {
 	cv.checkLens("Conv.BackwardInput", gx, gy, w, scratch, cv.ScratchLen())
-	if cv.implicit {
+	if cv.implicit || cv.stacked {
 		cv.backwardInputImplicit(gy, w, gx, scratch, overwrite)
 		return
 	}
@@ -517,7 +650,8 @@ func (cv Conv) backwardInputRun(r int, buf []float32, parallel bool, gy, w, gx [
 // backwardInputImplicit is BackwardInput as the stride-1 convolution of gy,
 // padded by the window's reach less the forward padding, with the filters
 // flipped in both directions and transposed (wf [C/G, O/G·KH·KW] per
-// group, made once at the front of scratch).
+// group, made once at the front of scratch). On the stacked path that
+// padding is the forward's, and gy takes the same layout as x.
 func (cv Conv) backwardInputImplicit(gy, w, gx, scratch []float32, overwrite bool) {
 	kk := cv.G.KH * cv.G.KW
 	wf := scratch[:cv.O*cv.k]
@@ -533,6 +667,21 @@ func (cv Conv) backwardInputImplicit(gy, w, gx, scratch []float32, overwrite boo
 		}
 	}
 	cv.eachRun(scratch[cv.O*cv.k:], &convJob{cv: cv, op: convBackwardInputImplicit, gy: gy, w: wf, gx: gx, overwrite: overwrite})
+}
+
+// backwardInputStackedRun is backwardInputImplicit of run r on the stacked
+// path, in buf, given the flipped filters wf.
+func (cv Conv) backwardInputStackedRun(r int, buf []float32, parallel bool, gy, wf, gx []float32, overwrite bool) {
+	kb := cv.og * cv.G.KH * cv.G.KW
+	n0, n1 := cv.runRange(r)
+	s, b := cv.stk, n1-n0
+	pl, n := cv.og*s.chanLen(b), s.n(b)
+	pad, st := buf[:pl], buf[pl:pl+cv.cg*n]
+	for gi := 0; gi < cv.Groups; gi++ {
+		s.pad(gy, cv.O, gi*cv.og, cv.og, n0, n1, pad)
+		gemmRunShift(parallel, cv.cg, n, kb, 1, wf[gi*cv.cg*kb:], kb, pad, s.shift(cv.G, b), 0, st, n, nil)
+		s.unpad(st, cv.cg, gx, cv.C, gi*cv.cg, n0, n1, !overwrite)
+	}
 }
 
 // backwardInputImplicitRun is backwardInputImplicit of run r (one sample),
@@ -623,6 +772,20 @@ func (cv Conv) filterRunsT(rlo, rhi int, buf, dst []float32, gy, x []float32) {
 		}
 		for gi := 0; gi < cv.Groups; gi++ {
 			dg := dst[gi*cv.og*cv.k : (gi+1)*cv.og*cv.k]
+			if cv.stacked {
+				// The taps of the stacked layout are the rows.
+				s, b := cv.stk, n1-n0
+				pl, n := cv.cg*s.chanLen(b), s.n(b)
+				pad, gs := buf[:pl], buf[pl:pl+cv.og*n]
+				s.pad(x, cv.C, gi*cv.cg, cv.cg, n0, n1, pad)
+				s.spread(gy, cv.O, gi*cv.og, cv.og, n0, n1, gs)
+				sh := s.shift(cv.G, b)
+				for kk := range aoff {
+					aoff[kk] = sh.off(kk)
+				}
+				gemmRowsA(cv.k, cv.og, n, pad, aoff, gs, n, beta, dg, cv.og)
+				continue
+			}
 			if cv.implicit {
 				// One sample: the taps of its padded planes are the rows.
 				pl := cv.cg * f.hp * f.wp

@@ -169,7 +169,8 @@ func TestConvBitsIndependentOfWorkers(t *testing.T) {
 }
 
 // TestConvImplicitMatchesLoops checks the implicit path (stride 1, planes
-// of at least convRunCols positions) against the plain loops, with
+// of at least convRunCols positions) and the stacked one (stride 1, "same"
+// padding, runs of samples) against the plain loops, with
 // dilation, asymmetric padding, groups and one or several samples, and
 // Forward against the im2col path bit for bit.
 func TestConvImplicitMatchesLoops(t *testing.T) {
@@ -189,13 +190,20 @@ func TestConvImplicitMatchesLoops(t *testing.T) {
 		{geom(16, 40, 1, 3, 1, 0, 1, 16, 40), 2, 3, 2, 1},
 		{geom(17, 16, 3, 3, 1, 1, 1, 17, 16), 3, 5, 16, 1}, // filterT on AVX-512
 		{geom(19, 18, 3, 3, 2, 2, 1, 17, 16), 2, 6, 34, 2},
+		// The stacked path: small planes in runs of samples, with
+		// dilation, a 5×5 window, groups and filterT.
+		{geom(7, 7, 3, 3, 1, 1, 1, 7, 7), 9, 4, 6, 1},
+		{geom(7, 6, 3, 3, 1, 1, 1, 7, 6), 13, 6, 20, 2},
+		{geom(16, 15, 3, 3, 2, 2, 2, 16, 15), 5, 3, 17, 1},
+		{geom(15, 14, 5, 5, 1, 2, 2, 15, 14), 4, 2, 16, 1},
+		{geom(14, 14, 3, 3, 1, 1, 1, 14, 14), 3, 16, 24, 8},
 	}
 	for _, tc := range cases {
 		g := tc.g
 		name := fmt.Sprintf("%+v/n=%d c=%d o=%d groups=%d", g, tc.n, tc.c, tc.o, tc.groups)
 		cv := NewConv(g, tc.n, tc.c, tc.o, tc.groups)
-		if !cv.implicit {
-			t.Fatalf("%s: not on the implicit path", name)
+		if !cv.implicit && !cv.stacked {
+			t.Fatalf("%s: on neither the implicit nor the stacked path", name)
 		}
 		k := tc.c / tc.groups * g.KH * g.KW
 		x := convFill(rng, tc.n*tc.c*g.H*g.W)
@@ -208,7 +216,7 @@ func TestConvImplicitMatchesLoops(t *testing.T) {
 		cv.Forward(x, w, bias, y, convNaNs(cv.ScratchLen()))
 		convCheck64(t, name+" forward", y, wantY, 1e-4)
 		im2col := cv
-		im2col.implicit = false
+		im2col.implicit, im2col.stacked = false, false
 		y2 := make([]float32, len(wantY))
 		im2col.Forward(x, w, bias, y2, convNaNs(im2col.ScratchLen()))
 		for i := range y2 {
