@@ -52,6 +52,11 @@ type Conv struct {
 	stacked bool
 	stk     stackGeom
 	stackLn int // per-slot floats of Forward's and BackwardInput's stacked path
+
+	// The phased path of all three passes (stride 2; see phasedOK).
+	phased  bool
+	ph      phaseGeom
+	phaseLn int // per-slot floats of Forward's and BackwardInput's phased path
 }
 
 // stackGeom lays out the planes of a run of b samples for a stride-1
@@ -288,6 +293,10 @@ func NewConv(g Geom2d, n, c, o, groups int) Conv {
 		cv.stk = stackGeom{h: g.H, w: g.W, padT: g.PadT, padL: g.PadL, wp: g.PadL + g.W, rs: g.H + g.PadT}
 		cl, n := cv.stk.chanLen(cv.nb), cv.stk.n(cv.nb)
 		cv.stackLn = max(cv.cg*cl+cv.og*n, cv.og*cl+cv.cg*n)
+	} else if cv.phased = cv.phasedOK(); cv.phased {
+		cv.ph = newPhaseGeom(g)
+		cl, n := cv.ph.stk.chanLen(cv.nb), cv.ph.stk.n(cv.nb)
+		cv.phaseLn = max(cv.cg*cv.ph.np*cl+cv.og*n, cv.og*cl+2*cv.cg*n)
 	} else if cv.implicit = cv.implicitOK(); cv.implicit {
 		cv.fwd = newShiftGeom(g.H, g.W, g.PadT, g.PadL, g.OH, g.OW, g.KH, g.KW, g.DilH, g.DilW)
 		cv.bwd = newShiftGeom(g.OH, g.OW, (g.KH-1)*g.DilH-g.PadT, (g.KW-1)*g.DilW-g.PadL, g.H, g.W, g.KH, g.KW, g.DilH, g.DilW)
@@ -301,6 +310,9 @@ func NewConv(g Geom2d, n, c, o, groups int) Conv {
 func (cv Conv) slotLen() int {
 	if cv.stacked {
 		return cv.stackLn
+	}
+	if cv.phased {
+		return cv.phaseLn
 	}
 	if cv.implicit {
 		return cv.implicitLn
@@ -334,7 +346,7 @@ func (cv Conv) FilterSlots() int {
 // need (on the implicit path, the flipped filters too).
 func (cv Conv) ScratchLen() int {
 	n := cv.slots() * cv.slotLen()
-	if cv.implicit || cv.stacked {
+	if cv.implicit || cv.stacked || cv.phased {
 		n += cv.O * cv.k
 	}
 	return n
@@ -357,6 +369,9 @@ func (cv Conv) filterPer() int {
 	}
 	if cv.stacked {
 		n = max(n, cv.cg*cv.stk.chanLen(cv.nb)+cv.og*cv.stk.n(cv.nb))
+	}
+	if cv.phased {
+		n = max(n, cv.cg*cv.ph.np*cv.ph.stk.chanLen(cv.nb)+cv.og*cv.ph.stk.n(cv.nb))
 	}
 	return n + cv.O*cv.k
 }
@@ -504,6 +519,10 @@ func (j *convJob) runOne(r int, buf []float32, parallel bool) {
 	case convBackwardInput:
 		j.cv.backwardInputRun(r, buf, parallel, j.gy, j.w, j.gx, j.overwrite)
 	case convBackwardInputImplicit:
+		if j.cv.phased {
+			j.cv.backwardInputPhasedRun(r, buf, parallel, j.gy, j.w, j.gx, j.overwrite)
+			return
+		}
 		if j.cv.stacked {
 			j.cv.backwardInputStackedRun(r, buf, parallel, j.gy, j.w, j.gx, j.overwrite)
 			return
@@ -542,7 +561,7 @@ func (cv Conv) forwardRun(r int, buf []float32, parallel bool, x, w, bias, y []f
 	n0, n1 := cv.runRange(r)
 	ld := (n1 - n0) * cv.ohw
 	var col, st []float32
-	if !cv.implicit && !cv.stacked {
+	if !cv.implicit && !cv.stacked && !cv.phased {
 		col, st = buf[:cv.colLen], buf[cv.colLen:]
 	}
 	for gi := 0; gi < cv.Groups; gi++ {
@@ -558,6 +577,19 @@ func (cv Conv) forwardRun(r int, buf []float32, parallel bool, x, w, bias, y []f
 			s.pad(x, cv.C, gi*cv.cg, cv.cg, n0, n1, pad)
 			gemmRunShift(parallel, cv.og, n, cv.k, 1, wg, cv.k, pad, s.shift(cv.G, b), 0, st, n, rb)
 			s.unpad(st, cv.og, y, cv.O, gi*cv.og, n0, n1, false)
+			continue
+		}
+		if cv.phased {
+			ph, b := cv.ph, n1-n0
+			pl, n := cv.cg*ph.np*ph.stk.chanLen(b), ph.stk.n(b)
+			pad, st := buf[:pl], buf[pl:pl+cv.og*n]
+			ph.pad(cv.G, x, cv.C, gi*cv.cg, cv.cg, n0, n1, pad)
+			ob := gemmBufs.get()
+			tab := ob.growInts(cv.k)
+			ph.fwdTab(cv.G, cv.cg, b, tab)
+			gemmRunShift(parallel, cv.og, n, cv.k, 1, wg, cv.k, pad, gemmShift{kh: 1, kw: 1, tab: tab}, 0, st, n, rb)
+			gemmBufs.put(ob)
+			ph.stk.unpad(st, cv.og, y, cv.O, gi*cv.og, n0, n1, false)
 			continue
 		}
 		if cv.implicit {
@@ -591,6 +623,11 @@ func (cv Conv) forwardRun(r int, buf []float32, parallel bool, x, w, bias, y []f
 // ScratchLen floats.
 func (cv Conv) BackwardInput(gy, w, gx, scratch []float32, overwrite bool) {
 	cv.checkLens("Conv.BackwardInput", gx, gy, w, scratch, cv.ScratchLen())
+	if cv.phased {
+		cv.phaseFilters(w, scratch[:cv.O*cv.k])
+		cv.eachRun(scratch[cv.O*cv.k:], &convJob{cv: cv, op: convBackwardInputImplicit, gy: gy, w: scratch[:cv.O*cv.k], gx: gx, overwrite: overwrite})
+		return
+	}
 	if cv.implicit || cv.stacked {
 		cv.backwardInputImplicit(gy, w, gx, scratch, overwrite)
 		return
@@ -772,6 +809,17 @@ func (cv Conv) filterRunsT(rlo, rhi int, buf, dst []float32, gy, x []float32) {
 		}
 		for gi := 0; gi < cv.Groups; gi++ {
 			dg := dst[gi*cv.og*cv.k : (gi+1)*cv.og*cv.k]
+			if cv.phased {
+				// The taps of the phase planes' layout are the rows.
+				ph, b := cv.ph, n1-n0
+				pl, n := cv.cg*ph.np*ph.stk.chanLen(b), ph.stk.n(b)
+				pad, gs := buf[:pl], buf[pl:pl+cv.og*n]
+				ph.pad(cv.G, x, cv.C, gi*cv.cg, cv.cg, n0, n1, pad)
+				ph.stk.spread(gy, cv.O, gi*cv.og, cv.og, n0, n1, gs)
+				ph.fwdTab(cv.G, cv.cg, b, aoff)
+				gemmRowsA(cv.k, cv.og, n, pad, aoff, gs, n, beta, dg, cv.og)
+				continue
+			}
 			if cv.stacked {
 				// The taps of the stacked layout are the rows.
 				s, b := cv.stk, n1-n0

@@ -255,3 +255,68 @@ func convCheckInputGrad(t *testing.T, rng *rand.Rand, name string, cv Conv, gy, 
 	cv.BackwardInput(gy, w, gx, convNaNs(cv.ScratchLen()), true)
 	convCheck64(t, name+" input grad, overwriting", gx, wantGX, 1e-4)
 }
+
+// TestConvPhasedMatchesLoops checks the phased path (stride 2 over phase
+// planes, on AVX-512) against the plain loops: 3×3 with padding 1 on even
+// and odd planes, 2×2 windows (which leave the last row and column of an
+// odd plane without gradient), groups, and filter counts on both sides of
+// filterT; and Forward against the im2col path bit for bit.
+func TestConvPhasedMatchesLoops(t *testing.T) {
+	if !avx512() {
+		t.Skip("the phased path needs AVX-512")
+	}
+	rng := rand.New(rand.NewPCG(17, 18))
+	geom := func(h, w, k, pad int) Geom2d {
+		return Geom2d{H: h, W: w, KH: k, KW: k, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, PadT: pad, PadL: pad,
+			OH: (h+2*pad-k)/2 + 1, OW: (w+2*pad-k)/2 + 1}
+	}
+	cases := []struct {
+		g               Geom2d
+		n, c, o, groups int
+	}{
+		{geom(28, 28, 3, 1), 3, 3, 16, 1},
+		{geom(14, 14, 3, 1), 7, 4, 20, 2},
+		{geom(15, 13, 3, 1), 5, 2, 6, 1},
+		{geom(28, 28, 2, 0), 2, 5, 16, 1},
+		{geom(14, 15, 3, 1), 6, 4, 32, 1},
+		{geom(15, 17, 2, 0), 3, 3, 17, 1},
+		{geom(16, 16, 3, 1), 4, 16, 24, 8},
+	}
+	for _, tc := range cases {
+		g := tc.g
+		name := fmt.Sprintf("%+v/n=%d c=%d o=%d groups=%d", g, tc.n, tc.c, tc.o, tc.groups)
+		cv := NewConv(g, tc.n, tc.c, tc.o, tc.groups)
+		if !cv.phased {
+			t.Fatalf("%s: not on the phased path", name)
+		}
+		k := tc.c / tc.groups * g.KH * g.KW
+		x := convFill(rng, tc.n*tc.c*g.H*g.W)
+		w := convFill(rng, tc.o*k)
+		bias := convFill(rng, tc.o)
+		gy := convFill(rng, tc.n*tc.o*g.OH*g.OW)
+		wantY, wantGX, wantGW := convLoops(g, tc.n, tc.c, tc.o, tc.groups, x, w, bias, gy)
+
+		y := convGuarded(rng, len(wantY))
+		cv.Forward(x, w, bias, y, convNaNs(cv.ScratchLen()))
+		convCheck64(t, name+" forward", y, wantY, 1e-4)
+		im2col := cv
+		im2col.phased = false
+		y2 := make([]float32, len(wantY))
+		im2col.Forward(x, w, bias, y2, convNaNs(im2col.ScratchLen()))
+		for i := range y2 {
+			if math.Float32bits(y[i]) != math.Float32bits(y2[i]) {
+				t.Fatalf("%s: forward element %d: phased %v, im2col %v", name, i, y[i], y2[i])
+			}
+		}
+
+		convCheckInputGrad(t, rng, name, cv, gy, w, wantGX)
+
+		gw := convGuarded(rng, len(wantGW))
+		for i := range wantGW {
+			gw[i] = 1
+			wantGW[i]++
+		}
+		cv.BackwardFilter(gy, x, gw, convNaNs(cv.FilterScratchLen()))
+		convCheck64(t, name+" filter grad", gw, wantGW, 1e-4)
+	}
+}

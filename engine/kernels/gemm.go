@@ -243,9 +243,18 @@ func gemmRunAct(parallel, transA, transB bool, m, n, k int, alpha float32, a []f
 // but at the taps of a stride-1 convolution over padded planes: row
 // r = (ci·kh + ky)·kw + kx starts at b[ci·plane + ky·dy + kx·dx]. Packing
 // reads the rows from there, so the unfolded columns are never written out.
-type gemmShift struct{ kh, kw, plane, dy, dx int }
+//
+// With tab set, row r starts at b[tab[r]] instead (any placement, such as
+// the taps of a strided convolution over phase planes).
+type gemmShift struct {
+	kh, kw, plane, dy, dx int
+	tab                   []int
+}
 
 func (s gemmShift) off(r int) int {
+	if s.tab != nil {
+		return s.tab[r]
+	}
 	return r/(s.kw*s.kh)*s.plane + r/s.kw%s.kh*s.dy + r%s.kw*s.dx
 }
 
@@ -259,7 +268,15 @@ func gemmRunShift(parallel bool, m, n, k int, alpha float32, a []float32, lda in
 	}
 	checkMat("Sgemm C", c, m, n, ldc)
 	checkMat("Sgemm A", a, m, k, lda)
-	for _, r := range [2]int{0, k - 1} { // the offsets grow with r
+	rows := [2]int{0, k - 1} // without a table, the offsets grow with r
+	for i := range k {
+		r := i
+		if sh.tab == nil {
+			if i >= 2 {
+				break
+			}
+			r = rows[i]
+		}
 		if o := sh.off(r); o < 0 || o+n > len(b) {
 			panic(fmt.Sprintf("kernels: gemmRunShift: B row %d at %d..%d outside its %d values", r, o, o+n, len(b)))
 		}
@@ -799,6 +816,9 @@ func gemmPackBShift(b []float32, sh gemmShift, p0, kc, j0, nc int, dst []float32
 	kx, ky, base := p0%sh.kw, p0/sh.kw%sh.kh, p0/(sh.kw*sh.kh)*sh.plane
 	for p := 0; p < kc; p++ {
 		off := base + ky*sh.dy + kx*sh.dx + j0
+		if sh.tab != nil {
+			off = sh.tab[p0+p] + j0
+		}
 		if kx++; kx == sh.kw {
 			if kx, ky = 0, ky+1; ky == sh.kh {
 				ky, base = 0, base+sh.plane
