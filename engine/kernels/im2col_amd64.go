@@ -36,15 +36,6 @@ func gatherMasked16(dst, src *float32, idx *int32, masks *uint16, n int)
 //go:noescape
 func scatterAddMasked16(dst *float32, idx *int32, src *float32, masks *uint16, n int)
 
-// scatterMasked16 sets dst[idx[i]] = src[i] where bit i%16 of masks[i/16]
-// is set, for i < n, with AVX-512 scatters (nothing is read or written
-// where the bit is clear; the indices of a group of 16 set bits must be
-// distinct). idx holds ceil(n/16)·16 indices and masks ceil(n/16). Only
-// call it when useAVX512.
-//
-//go:noescape
-func scatterMasked16(dst *float32, idx *int32, src *float32, masks *uint16, n int)
-
 // deintRows splits rows rows of n floats, src + r·sstride, into their even
 // and odd elements: even[r·dstride + j] = src[r·sstride + 2j] for 2j < n,
 // odd[r·dstride + j] = src[r·sstride + 2j+1] for 2j+1 < n (odd may be nil:

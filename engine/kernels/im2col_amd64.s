@@ -133,31 +133,6 @@ sdone:
 	VZEROUPPER
 	RET
 
-// func scatterMasked16(dst *float32, idx *int32, src *float32, masks *uint16, n int)
-TEXT ·scatterMasked16(SB), NOSPLIT, $0-40
-	MOVQ dst+0(FP), DI
-	MOVQ idx+8(FP), R8
-	MOVQ src+16(FP), SI
-	MOVQ masks+24(FP), BX
-	MOVQ n+32(FP), CX
-
-tloop:
-	TESTQ CX, CX
-	JLE tdone
-	KMOVW (BX), K2
-	KMOVW (BX), K1
-	VMOVDQU32 (R8), Z1
-	VMOVUPS.Z (SI), K2, Z2
-	VSCATTERDPS Z2, K1, (DI)(Z1*4)
-	ADDQ $64, R8
-	ADDQ $64, SI
-	ADDQ $2, BX
-	SUBQ $16, CX
-	JMP tloop
-
-tdone:
-	VZEROUPPER
-	RET
 
 // The indices of the even and of the odd elements of 32 (deintRows).
 DATA deintIdx<>+0(SB)/4, $0

@@ -22,11 +22,6 @@ func scatterAddMasked16(dst *float32, idx *int32, src *float32, masks *uint16, n
 	panic("kernels: scatterAddMasked16 without assembly")
 }
 
-// scatterMasked16 exists only in assembly; useAVX512 is false here.
-func scatterMasked16(dst *float32, idx *int32, src *float32, masks *uint16, n int) {
-	panic("kernels: scatterMasked16 without assembly")
-}
-
 // deintRows exists only in assembly; useAVX512 is false here.
 func deintRows(even, odd *float32, dstride int, src *float32, sstride, rows, n int) {
 	panic("kernels: deintRows without assembly")
