@@ -91,10 +91,15 @@ func (s stackGeom) pad(t []float32, ch, c0, c, n0, n1 int, dst []float32) {
 		clear(d[:off])
 		for j := 0; j < b; j++ {
 			src := t[((n0+j)*ch+c0+ci)*hw : ((n0+j)*ch+c0+ci+1)*hw]
-			for y := 0; y < s.h; y++ {
-				clear(d[off : off+s.padL])
-				copy(d[off+s.padL:off+s.wp], src[y*s.w:(y+1)*s.w])
-				off += s.wp
+			if s.padL == 1 && avx512() { // the rows, each after its zero, in one call
+				copyRows(&d[off+1], s.wp, &src[0], s.w, s.h, s.w, false, true)
+				off += s.h * s.wp
+			} else {
+				for y := 0; y < s.h; y++ {
+					clear(d[off : off+s.padL])
+					copy(d[off+s.padL:off+s.wp], src[y*s.w:(y+1)*s.w])
+					off += s.wp
+				}
 			}
 			clear(d[off : off+s.padT*s.wp])
 			off += s.padT * s.wp
@@ -112,6 +117,10 @@ func (s stackGeom) unpad(st []float32, m int, t []float32, ch, m0, n0, n1 int, a
 		row := st[i*n : (i+1)*n]
 		for j := 0; j < b; j++ {
 			d := t[((n0+j)*ch+m0+i)*hw : ((n0+j)*ch+m0+i+1)*hw]
+			if avx512() {
+				copyRows(&d[0], s.w, &row[j*s.rs*s.wp], s.wp, s.h, s.w, add, false)
+				continue
+			}
 			for y := 0; y < s.h; y++ {
 				src := row[(j*s.rs+y)*s.wp : (j*s.rs+y)*s.wp+s.w]
 				if add {
@@ -135,6 +144,10 @@ func (s stackGeom) spread(t []float32, ch, m0, m, n0, n1 int, dst []float32) {
 		clear(row)
 		for j := 0; j < b; j++ {
 			src := t[((n0+j)*ch+m0+i)*hw : ((n0+j)*ch+m0+i+1)*hw]
+			if avx512() {
+				copyRows(&row[j*s.rs*s.wp], s.wp, &src[0], s.w, s.h, s.w, false, false)
+				continue
+			}
 			for y := 0; y < s.h; y++ {
 				copy(row[(j*s.rs+y)*s.wp:(j*s.rs+y)*s.wp+s.w], src[y*s.w:(y+1)*s.w])
 			}

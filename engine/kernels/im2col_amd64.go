@@ -53,3 +53,11 @@ func deintRows(even, odd *float32, dstride int, src *float32, sstride, rows, n i
 //
 //go:noescape
 func intRows(dst *float32, dstride int, even, odd *float32, sstride, rows, n int, add bool)
+
+// copyRows sets (with add, adds to) dst[r·dstride + i] the value src[r·sstride
+// + i] for i < n, r < rows, and with lead sets dst[r·dstride - 1] to 0 (the
+// zero that leads a row of stackGeom's layout when padL is 1). Nothing
+// else is read or written. Only call it when useAVX512.
+//
+//go:noescape
+func copyRows(dst *float32, dstride int, src *float32, sstride, rows, n int, add, lead bool)

@@ -423,3 +423,66 @@ irownext:
 idone:
 	VZEROUPPER
 	RET
+
+// func copyRows(dst *float32, dstride int, src *float32, sstride, rows, n int, add, lead bool)
+TEXT ·copyRows(SB), NOSPLIT, $0-50
+	MOVQ dst+0(FP), DI
+	MOVQ dstride+8(FP), R8
+	SHLQ $2, R8
+	MOVQ src+16(FP), SI
+	MOVQ sstride+24(FP), R10
+	SHLQ $2, R10
+	MOVQ rows+32(FP), R11
+	MOVBLZX add+48(FP), AX
+	MOVBLZX lead+49(FP), R9
+
+crow:
+	TESTQ R11, R11
+	JLE cdone
+	MOVQ DI, BX
+	MOVQ SI, R12
+	MOVQ n+40(FP), CX
+	TESTQ R9, R9
+	JZ cloop
+	MOVL $0, -4(BX) // the row's leading zero
+
+cloop:
+	CMPQ CX, $16
+	JLT ctail
+	VMOVUPS (R12), Z0
+	TESTQ AX, AX
+	JZ cstore
+	VADDPS (BX), Z0, Z0
+
+cstore:
+	VMOVUPS Z0, (BX)
+	ADDQ $64, R12
+	ADDQ $64, BX
+	SUBQ $16, CX
+	JMP cloop
+
+ctail:
+	TESTQ CX, CX
+	JLE crowend
+	MOVL $1, DX
+	SHLL CX, DX
+	DECL DX
+	KMOVW DX, K1
+	VMOVUPS.Z (R12), K1, Z0
+	TESTQ AX, AX
+	JZ ctstore
+	VMOVUPS.Z (BX), K1, Z1
+	VADDPS Z1, Z0, Z0
+
+ctstore:
+	VMOVUPS Z0, K1, (BX)
+
+crowend:
+	ADDQ R8, DI
+	ADDQ R10, SI
+	DECQ R11
+	JMP crow
+
+cdone:
+	VZEROUPPER
+	RET

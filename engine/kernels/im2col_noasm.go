@@ -31,3 +31,8 @@ func deintRows(even, odd *float32, dstride int, src *float32, sstride, rows, n i
 func intRows(dst *float32, dstride int, even, odd *float32, sstride, rows, n int, add bool) {
 	panic("kernels: intRows without assembly")
 }
+
+// copyRows exists only in assembly; useAVX512 is false here.
+func copyRows(dst *float32, dstride int, src *float32, sstride, rows, n int, add, lead bool) {
+	panic("kernels: copyRows without assembly")
+}
