@@ -395,11 +395,14 @@ func (cv Conv) filterPer() int {
 // from the planes themselves (pointwise), or, on the implicit path, from
 // the zero-padded planes at each tap's shift, so that nothing is unfolded
 // at all. The padded rows' extra columns meet zeros in the spread gy. It
-// takes AVX-512 and at least 16 filters per group (fewer would leave most
-// of the kernel's 32 columns empty) and at most 64: with 128, the packed
-// product was as fast or faster on resnet18_r28's layers (B's packed
-// micro-panels are reused by all of its 128 rows there).
-func (cv Conv) filterT() bool { return avx512() && cv.og >= gemmNR && cv.og <= 64 }
+// takes AVX-512 and at most 64 filters per group (with 128, the packed
+// product was as fast or faster on resnet18_r28's layers: B's packed
+// micro-panels are reused by all of its 128 rows there), and at least 16
+// (gemmKernel6x16A's columns) unless the alternative is to unfold the
+// input, which costs more than the empty columns.
+func (cv Conv) filterT() bool {
+	return avx512() && cv.og <= 64 && (cv.og >= gemmNR || cv.implicit || cv.stacked || cv.phased)
+}
 
 func (cv Conv) checkLens(name string, x, y, w, scratch []float32, scratchLen int) {
 	for _, c := range [...]struct {

@@ -47,6 +47,13 @@ func gemmKernel6x32R(k int, a, b *float32, offs *int, c *float32, ldc int, alpha
 //go:noescape
 func gemmKernel6x32A(k int, a *[6]*float32, b, b2, c *float32, ldc int, alpha, beta float32, rowBias, colBias *float32, flags int)
 
+// gemmKernel6x16A is gemmKernel6x32A on one micro-panel of B (ncol <= 16;
+// b2 is not read), with half its multiply-adds. Only call it when
+// useAVX512.
+//
+//go:noescape
+func gemmKernel6x16A(k int, a *[6]*float32, b, b2, c *float32, ldc int, alpha, beta float32, rowBias, colBias *float32, flags int)
+
 // gemmPrefetchRows prefetches rows rows of width bytes each, stride bytes
 // apart, from p on, into L1. It has no effect on any value.
 //

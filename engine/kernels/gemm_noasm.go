@@ -42,6 +42,11 @@ func gemmKernel6x32A(k int, a *[6]*float32, b, b2, c *float32, ldc int, alpha, b
 	panic("kernels: gemmKernel6x32A without assembly")
 }
 
+// gemmKernel6x16A exists only in assembly; useAVX512 is false here.
+func gemmKernel6x16A(k int, a *[6]*float32, b, b2, c *float32, ldc int, alpha, beta float32, rowBias, colBias *float32, flags int) {
+	panic("kernels: gemmKernel6x16A without assembly")
+}
+
 // gemmPrefetchRows is a hint with no pure-Go equivalent; it does nothing.
 func gemmPrefetchRows(p *float32, stride, rows, width int) {}
 

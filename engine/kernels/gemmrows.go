@@ -63,6 +63,10 @@ func gemmRowsA(m, n, k int, a []float32, aoff []int, bt []float32, ldb int, beta
 						ff |= 2 | mr<<8
 					}
 					ct := c[i*ldc+j : i*ldc+j+(mr-1)*ldc+ncol]
+					if ncol <= gemmNR {
+						gemmKernel6x16A(kc, &rows, b1, b2, &ct[0], ldc, 1, bb, nil, nil, ff)
+						continue
+					}
 					gemmKernel6x32A(kc, &rows, b1, b2, &ct[0], ldc, 1, bb, nil, nil, ff)
 				}
 			}

@@ -719,18 +719,21 @@ def kern32(direct):
         out.append(ln)
     return out
 
-def kern32A():
+def kern32A(half=False):
     """Emits gemmKernel6x32A: gemmKernel6x32 with an A that is not packed,
     row r of the tile read from a[r] (6 pointers; rows past mr may repeat
     one), and the second micro-panel of B at b2 (b itself when ncol <= 16,
-    read through the all-zero mask K2). The store is gemmKernel6x32R's."""
+    read through the all-zero mask K2). The store is gemmKernel6x32R's.
+    With half, gemmKernel6x16A: the first micro-panel only (ncol <= 16;
+    b2 is not read), half the multiply-adds."""
     K=[]
     k=K.append
     U5=4
     rows=['AX','SI','R10','R11','R12','R13']
+    name='gemmKernel6x16A' if half else 'gemmKernel6x32A'
     k('')
-    k('// func gemmKernel6x32A(k int, a *[6]*float32, b, b2, c *float32, ldc int, alpha, beta float32, rowBias, colBias *float32, flags int)')
-    k('TEXT ·gemmKernel6x32A(SB), NOSPLIT, $0-80')
+    k(f'// func {name}(k int, a *[6]*float32, b, b2, c *float32, ldc int, alpha, beta float32, rowBias, colBias *float32, flags int)')
+    k(f'TEXT ·{name}(SB), NOSPLIT, $0-80')
     k('\tMOVQ k+0(FP), CX')
     k('\tMOVQ c+32(FP), DX')
     k('\tMOVQ ldc+40(FP), R8')
@@ -765,12 +768,15 @@ def kern32A():
     k('\tMOVQ b+16(FP), BX')
     k('\tMOVQ b2+24(FP), DI')
     def step(i):
-        out=[f'\tVMOVUPS {64*i}(BX), Z12', f'\tVMOVUPS.Z {64*i}(DI), K2, Z13']
+        out=[f'\tVMOVUPS {64*i}(BX), Z12']
+        if not half:
+            out.append(f'\tVMOVUPS.Z {64*i}(DI), K2, Z13')
         for r,reg in enumerate(rows):
             z='Z14' if r%2==0 else 'Z15'
             out.append(f'\tVBROADCASTSS {4*i}({reg}), {z}')
             out.append(f'\tVFMADD231PS Z12, {z}, Z{2*r}')
-            out.append(f'\tVFMADD231PS Z13, {z}, Z{2*r+1}')
+            if not half:
+                out.append(f'\tVFMADD231PS Z13, {z}, Z{2*r+1}')
         return out
     k('\tMOVQ CX, R9 // R9: the count of unrolled steps (row 3 of C again after the loop)')
     k('\tSHRQ $2, R9')
@@ -800,11 +806,13 @@ def kern32A():
     k('\tADDQ R8, R9')
     store=kern32(True)
     i0=[i for i,l in enumerate(store) if l.startswith('\t// C = ((alpha*acc')][0]
-    K.extend(l.replace('z6','z7') for l in store[i0:])
-    return K
+    P='z8' if half else 'z7'
+    K.extend(l.replace('z6',P) for l in store[i0:])
+    return [l.replace('z7',P) for l in K]
 
 K=[]
 K.extend(kern32(False))
 K.extend(kern32(True))
 K.extend(kern32A())
+K.extend(kern32A(True))
 print('\n'.join(K))
