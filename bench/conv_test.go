@@ -125,6 +125,63 @@ func BenchmarkConv2d(b *testing.B) {
 	}
 }
 
+// convTrainShapes are convolutions of the training twins at batch 128:
+// every distinct layer of resnet18_r28 (stem, the basic blocks' 3×3 convs
+// and the stride-2 1×1 shortcuts) and two grouped 3×3 convs of regnety_r28
+// (8 channels per group), with PyTorch's k/2 padding. bench/torch_conv.py
+// times the same passes in PyTorch (aten::convolution_backward).
+var convTrainShapes = []struct {
+	name                 string
+	c, hw, o, k, s, grps int
+}{
+	{"r18_stem", 1, 28, 16, 3, 1, 1}, {"r18_l1", 16, 28, 16, 3, 1, 1},
+	{"r18_l2a", 16, 28, 32, 3, 2, 1}, {"r18_l2b", 32, 14, 32, 3, 1, 1}, {"r18_l2d", 16, 28, 32, 1, 2, 1},
+	{"r18_l3a", 32, 14, 64, 3, 2, 1}, {"r18_l3b", 64, 7, 64, 3, 1, 1}, {"r18_l3d", 32, 14, 64, 1, 2, 1},
+	{"r18_l4a", 64, 7, 128, 3, 2, 1}, {"r18_l4b", 128, 4, 128, 3, 1, 1}, {"r18_l4d", 64, 7, 128, 1, 2, 1},
+	{"rgy_s1a", 24, 28, 24, 3, 2, 3}, {"rgy_s2b", 48, 7, 48, 3, 1, 6},
+}
+
+// BenchmarkConv2dTrain times the three passes of a training step's
+// convolution at batch 128 on the kernels directly: the forward (pass=fwd,
+// no bias), the input gradient (pass=bwdx, overwriting) and the filter
+// gradient (pass=bwdw). GFLOP/s counts 2 flops per multiply-add of the
+// layer, the same for each pass.
+func BenchmarkConv2dTrain(b *testing.B) {
+	b.Logf("kernels: %s", kernels.Path())
+	const n = 128
+	for _, l := range convTrainShapes {
+		p := l.k / 2
+		oh := (l.hw+2*p-l.k)/l.s + 1
+		g := kernels.Geom2d{H: l.hw, W: l.hw, KH: l.k, KW: l.k, StrideH: l.s, StrideW: l.s, DilH: 1, DilW: 1,
+			PadT: p, PadL: p, OH: oh, OW: oh}
+		cv := kernels.NewConv(g, n, l.c, l.o, l.grps)
+		rng := tensor.NewRand(1)
+		x := tensor.Randn(rng, 1, n*l.c*l.hw*l.hw).Data
+		w := tensor.Randn(rng, 1, l.o*l.c/l.grps*l.k*l.k).Data
+		gy := tensor.Randn(rng, 1, n*l.o*oh*oh).Data
+		y, gx, gw := make([]float32, len(gy)), make([]float32, len(x)), make([]float32, len(w))
+		scratch := make([]float32, cv.ScratchLen())
+		fscratch := make([]float32, cv.FilterScratchLen())
+		flops := 2 * float64(n*l.o*oh*oh*l.c/l.grps*l.k*l.k)
+		for _, pass := range []string{"fwd", "bwdx", "bwdw"} {
+			b.Run(fmt.Sprintf("shape=%s/impl=reprise/pass=%s", l.name, pass), func(b *testing.B) {
+				for b.Loop() {
+					switch pass {
+					case "fwd":
+						cv.Forward(x, w, nil, y, scratch)
+					case "bwdx":
+						cv.BackwardInput(gy, w, gx, scratch, true)
+					default:
+						clear(gw)
+						cv.BackwardFilter(gy, x, gw, fscratch)
+					}
+				}
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
+
 // poolShapes are the pooling layers of the zoo's models: ResNet's 3x3/2
 // max pool, NASNet's 3x3/1 average pool, a 2x2/2 average pool, and the
 // global average pools before MobileNetV3's and EfficientNet's heads.

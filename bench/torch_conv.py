@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Time bench/conv_test.go's depthwise, conv and pooling shapes in PyTorch.
+"""Time bench/conv_test.go's depthwise, conv and pooling shapes in PyTorch,
+and the training passes of its Conv2dTrain shapes.
 
 Prints Go benchmark-format lines with impl=pytorch, so that benchstat puts
 them beside reprise's:
@@ -28,6 +29,13 @@ DW_SHAPES = [  # c, hw, k, s: MobileNetV3-Large, then EfficientNet-B0
 ]
 CONV_SHAPES = [  # name, c, hw, o, k, s, p
     ("resnet_stem", 3, 224, 64, 7, 2, 3), ("mbv3_stem", 3, 224, 16, 3, 2, 1), ("3x3_56x56x64", 64, 56, 64, 3, 1, 1),
+]
+TRAIN_SHAPES = [  # name, c, hw, o, k, s, groups: bench/conv_test.go's convTrainShapes, batch 128
+    ("r18_stem", 1, 28, 16, 3, 1, 1), ("r18_l1", 16, 28, 16, 3, 1, 1),
+    ("r18_l2a", 16, 28, 32, 3, 2, 1), ("r18_l2b", 32, 14, 32, 3, 1, 1), ("r18_l2d", 16, 28, 32, 1, 2, 1),
+    ("r18_l3a", 32, 14, 64, 3, 2, 1), ("r18_l3b", 64, 7, 64, 3, 1, 1), ("r18_l3d", 32, 14, 64, 1, 2, 1),
+    ("r18_l4a", 64, 7, 128, 3, 2, 1), ("r18_l4b", 128, 4, 128, 3, 1, 1), ("r18_l4d", 64, 7, 128, 1, 2, 1),
+    ("rgy_s1a", 24, 28, 24, 3, 2, 3), ("rgy_s2b", 48, 7, 48, 3, 1, 6),
 ]
 POOL_SHAPES = [  # op, c, hw, k, s, p
     ("max3x3s2p1", 64, 112, 3, 2, 1), ("avg3x3s1p1", 64, 56, 3, 1, 1), ("avg2x2s2", 64, 56, 2, 2, 0),
@@ -61,6 +69,27 @@ def main():
     print(f"goos: linux\ngoarch: amd64\npkg: github.com/reprise-ml/reprise/bench\ntorch: {torch.__version__}")
     for threads in (1, 2):
         torch.set_num_threads(threads)
+        # Conv2dTrain: the training passes at batch 128, at 2 threads only
+        # (as the Go benchmark runs with GOMAXPROCS 2).
+        for nm, c, hw, o, k, s, g in TRAIN_SHAPES if threads == 2 else []:
+            x, w = torch.randn(128, c, hw, hw), torch.randn(o, c // g, k, k)
+            y = F.conv2d(x, w, None, s, k // 2, 1, g)
+            gy = torch.randn_like(y)
+            flops = 2 * 128 * o * y.shape[2] * y.shape[3] * c // g * k * k
+            fns = {
+                "fwd": lambda: F.conv2d(x, w, None, s, k // 2, 1, g),
+                "bwdx": lambda: torch.ops.aten.convolution_backward(
+                    gy, x, w, None, [s, s], [k // 2, k // 2], [1, 1], False, [0, 0], g, [True, False, False]),
+                "bwdw": lambda: torch.ops.aten.convolution_backward(
+                    gy, x, w, None, [s, s], [k // 2, k // 2], [1, 1], False, [0, 0], g, [False, True, False]),
+            }
+            for pass_, fn in fns.items():
+                name = f"Conv2dTrain/shape={nm}/impl=pytorch/pass={pass_}"
+                if args.only not in name:
+                    continue
+                for _ in range(args.count):
+                    ns = median_ns(fn)
+                    line(name, ns, **{"GFLOP/s": flops / ns})
         with torch.no_grad():
             for c, hw, k, s in DW_SHAPES:
                 for bs in (1, 8):
