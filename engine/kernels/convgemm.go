@@ -5,7 +5,7 @@ import (
 	"runtime"
 )
 
-// Conv is a grouped 2-D convolution computed as im2col + GEMM: N samples
+// Conv is a grouped 2-D convolution computed as GEMMs: N samples
 // x [N, C, H, W], filters w [O, C/Groups, KH, KW], outputs y [N, O, OH, OW].
 // Group gi of a run of b consecutive samples is the product
 //
@@ -20,9 +20,22 @@ import (
 // sample; the outputs are staged in scratch and copied to y, and the input
 // gradients are gathered there the same way. Every output element is the
 // same sum over K either way (the GEMM's K blocks depend on K alone), so
-// Forward and BackwardInput give the same bits for any run length. Large
-// stride-1 planes skip im2col in Forward and BackwardInput: the GEMM packs
-// its B straight from zero-padded planes (see implicitOK).
+// Forward and BackwardInput give the same bits for any run length.
+//
+// Most convolutions of the zoo never unfold, though. Their products read
+// the input's taps in place, as shifted rows of a zero-padded layout (a
+// gemmShift), and their filter gradients read them as the rows of A
+// (gemmRowsA, see filterT):
+//   - stride 1 with "same" padding: the planes of a run stacked with shared
+//     padding (stackedOK);
+//   - stride 2 with windows up to 3×3: the input's four phase planes in the
+//     same layout, a stride-1 convolution over them (phasedOK, convphase.go);
+//   - other stride-1 convolutions of large planes: each sample's planes
+//     zero-padded (implicitOK).
+//
+// Their Forward gives im2col's bits; their input gradient is the flipped
+// convolution (phased: one per phase), their filter gradient sums in another
+// order; all depend on the shapes alone.
 //
 // A batch runs in parallel over runs of samples, each worker unfolding into
 // its own slot of scratch and multiplying with SgemmSerial; a single run (or
