@@ -124,8 +124,17 @@ func testConvMatchesLoops(t *testing.T) {
 // path, with the GEMM parallel inside): forward and input gradients must be
 // the same bits in all of them, the filter gradient in all batch runs.
 func TestConvBitsIndependentOfWorkers(t *testing.T) {
+	// Stride 1 (the stacked path) and stride 2 (the phased path, on AVX-512).
+	for _, g := range []Geom2d{
+		{H: 15, W: 14, KH: 3, KW: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, PadT: 1, PadL: 1, OH: 15, OW: 14},
+		{H: 15, W: 14, KH: 3, KW: 3, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, PadT: 1, PadL: 1, OH: 8, OW: 7},
+	} {
+		t.Run(fmt.Sprintf("stride=%d", g.StrideH), func(t *testing.T) { testConvBitsIndependentOfWorkers(t, g) })
+	}
+}
+
+func testConvBitsIndependentOfWorkers(t *testing.T, g Geom2d) {
 	rng := rand.New(rand.NewPCG(13, 14))
-	g := Geom2d{H: 15, W: 14, KH: 3, KW: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, PadT: 1, PadL: 1, OH: 15, OW: 14}
 	n, c, o := 13, 24, 40
 	x, w, gy := convFill(rng, n*c*g.H*g.W), convFill(rng, o*c*9), convFill(rng, n*o*g.OH*g.OW)
 	bias := convFill(rng, o)
