@@ -214,36 +214,45 @@ func TestConvImplicitMatchesLoops(t *testing.T) {
 		if !cv.implicit && !cv.stacked {
 			t.Fatalf("%s: on neither the implicit nor the stacked path", name)
 		}
-		k := tc.c / tc.groups * g.KH * g.KW
-		x := convFill(rng, tc.n*tc.c*g.H*g.W)
-		w := convFill(rng, tc.o*k)
-		bias := convFill(rng, tc.o)
-		gy := convFill(rng, tc.n*tc.o*g.OH*g.OW)
-		wantY, wantGX, wantGW := convLoops(g, tc.n, tc.c, tc.o, tc.groups, x, w, bias, gy)
-
-		y := convGuarded(rng, len(wantY))
-		cv.Forward(x, w, bias, y, convNaNs(cv.ScratchLen()))
-		convCheck64(t, name+" forward", y, wantY, 1e-4)
-		im2col := cv
-		im2col.implicit, im2col.stacked = false, false
-		y2 := make([]float32, len(wantY))
-		im2col.Forward(x, w, bias, y2, convNaNs(im2col.ScratchLen()))
-		for i := range y2 {
-			if math.Float32bits(y[i]) != math.Float32bits(y2[i]) {
-				t.Fatalf("%s: forward element %d: implicit %v, im2col %v", name, i, y[i], y2[i])
-			}
-		}
-
-		convCheckInputGrad(t, rng, name, cv, gy, w, wantGX)
-
-		gw := convGuarded(rng, len(wantGW))
-		for i := range wantGW {
-			gw[i] = 1
-			wantGW[i]++
-		}
-		cv.BackwardFilter(gy, x, gw, convNaNs(cv.FilterScratchLen()))
-		convCheck64(t, name+" filter grad", gw, wantGW, 1e-4)
+		convCheckPath(t, rng, name, cv, tc.n, tc.c, tc.o, tc.groups)
 	}
+}
+
+// convCheckPath checks cv, on one of the paths that read the taps in place,
+// against the plain loops (all three passes, the input gradient both ways)
+// and its Forward against the im2col path's bit for bit.
+func convCheckPath(t *testing.T, rng *rand.Rand, name string, cv Conv, n, c, o, groups int) {
+	t.Helper()
+	g := cv.G
+	k := c / groups * g.KH * g.KW
+	x := convFill(rng, n*c*g.H*g.W)
+	w := convFill(rng, o*k)
+	bias := convFill(rng, o)
+	gy := convFill(rng, n*o*g.OH*g.OW)
+	wantY, wantGX, wantGW := convLoops(g, n, c, o, groups, x, w, bias, gy)
+
+	y := convGuarded(rng, len(wantY))
+	cv.Forward(x, w, bias, y, convNaNs(cv.ScratchLen()))
+	convCheck64(t, name+" forward", y, wantY, 1e-4)
+	im2col := cv
+	im2col.implicit, im2col.stacked, im2col.phased = false, false, false
+	y2 := make([]float32, len(wantY))
+	im2col.Forward(x, w, bias, y2, convNaNs(im2col.ScratchLen()))
+	for i := range y2 {
+		if math.Float32bits(y[i]) != math.Float32bits(y2[i]) {
+			t.Fatalf("%s: forward element %d: %v, im2col %v", name, i, y[i], y2[i])
+		}
+	}
+
+	convCheckInputGrad(t, rng, name, cv, gy, w, wantGX)
+
+	gw := convGuarded(rng, len(wantGW))
+	for i := range wantGW {
+		gw[i] = 1
+		wantGW[i]++
+	}
+	cv.BackwardFilter(gy, x, gw, convNaNs(cv.FilterScratchLen()))
+	convCheck64(t, name+" filter grad", gw, wantGW, 1e-4)
 }
 
 // convCheckInputGrad checks cv.BackwardInput against the loops' gradient
@@ -298,34 +307,6 @@ func TestConvPhasedMatchesLoops(t *testing.T) {
 		if !cv.phased {
 			t.Fatalf("%s: not on the phased path", name)
 		}
-		k := tc.c / tc.groups * g.KH * g.KW
-		x := convFill(rng, tc.n*tc.c*g.H*g.W)
-		w := convFill(rng, tc.o*k)
-		bias := convFill(rng, tc.o)
-		gy := convFill(rng, tc.n*tc.o*g.OH*g.OW)
-		wantY, wantGX, wantGW := convLoops(g, tc.n, tc.c, tc.o, tc.groups, x, w, bias, gy)
-
-		y := convGuarded(rng, len(wantY))
-		cv.Forward(x, w, bias, y, convNaNs(cv.ScratchLen()))
-		convCheck64(t, name+" forward", y, wantY, 1e-4)
-		im2col := cv
-		im2col.phased = false
-		y2 := make([]float32, len(wantY))
-		im2col.Forward(x, w, bias, y2, convNaNs(im2col.ScratchLen()))
-		for i := range y2 {
-			if math.Float32bits(y[i]) != math.Float32bits(y2[i]) {
-				t.Fatalf("%s: forward element %d: phased %v, im2col %v", name, i, y[i], y2[i])
-			}
-		}
-
-		convCheckInputGrad(t, rng, name, cv, gy, w, wantGX)
-
-		gw := convGuarded(rng, len(wantGW))
-		for i := range wantGW {
-			gw[i] = 1
-			wantGW[i]++
-		}
-		cv.BackwardFilter(gy, x, gw, convNaNs(cv.FilterScratchLen()))
-		convCheck64(t, name+" filter grad", gw, wantGW, 1e-4)
+		convCheckPath(t, rng, name, cv, tc.n, tc.c, tc.o, tc.groups)
 	}
 }

@@ -418,7 +418,7 @@ func (j *gemmJob) block(i0, i1, j0, j1 int) {
 				if direct {
 					for jr := 0; jr < nc; jr += 2 * gemmNR {
 						ncol := min(2*gemmNR, nc-jr)
-						gemmMacro32R(kc, mc, ncol, ap, j.b[jc+jr:], offs, c[jr:], j.ldc, j.alpha, beta, gemmSub(rb, ic))
+						gemmMacro32(kc, mc, ncol, ap, j.b[jc+jr:], offs, c[jr:], j.ldc, j.alpha, beta, gemmSub(rb, ic), nil, gemmPrefetch{})
 					}
 					continue
 				}
@@ -449,7 +449,7 @@ func (j *gemmJob) block(i0, i1, j0, j1 int) {
 						if cb != nil {
 							cbt = cb[jc+jr : jc+jr+ncol]
 						}
-						gemmMacro32(kc, mc, ncol, ap, bp[jr*kc:], c[jr:], j.ldc, j.alpha, beta, gemmSub(rb, ic), cbt, pf)
+						gemmMacro32(kc, mc, ncol, ap, bp[jr*kc:], nil, c[jr:], j.ldc, j.alpha, beta, gemmSub(rb, ic), cbt, pf)
 						j.activate(c, jr, ncol, mc, nc, pc+kc == j.k)
 						jr += gemmNR
 						continue
@@ -488,14 +488,10 @@ func (j *gemmJob) activate(c []float32, jr, nr, mc, nc int, last bool) {
 // from the first; ncol columns, 1 to 32, of which the second panel holds
 // those past 16), with the 6×32 AVX-512 kernel: its column mask covers a
 // partial tile, its mr-row variant the last tile of fewer than 6 rows.
-func gemmMacro32(kc, mc, ncol int, ap, bpan, c []float32, ldc int, alpha, beta float32, rb, cb []float32, pf gemmPrefetch) {
-	flags := 0
-	if beta != 0 {
-		flags = 1
-	}
-	if ncol < 2*gemmNR {
-		flags |= 4 | ncol<<16
-	}
+// With offs, B is not packed but read in place (gemmKernel6x32R): row p of
+// the ncol columns from bpan[0] is at bpan[offs[p]:].
+func gemmMacro32(kc, mc, ncol int, ap, bpan []float32, offs []int, c []float32, ldc int, alpha, beta float32, rb, cb []float32, pf gemmPrefetch) {
+	flags := gemm32Flags(beta, ncol)
 	var cbp *float32
 	if cb != nil {
 		cbp = &cb[0]
@@ -514,18 +510,19 @@ func gemmMacro32(kc, mc, ncol int, ap, bpan, c []float32, ldc int, alpha, beta f
 			rbp = &rb[ir]
 		}
 		mr := min(gemmMR, mc-ir)
-		f := flags
-		if mr < gemmMR {
-			f |= 2 | mr<<8
-		}
+		f := gemmTileRows(flags, mr)
 		ct := c[ir*ldc : ir*ldc+(mr-1)*ldc+ncol]
+		if offs != nil {
+			gemmKernel6x32R(kc, &ap[ir*kc], &bpan[0], &offs[0], &ct[0], ldc, alpha, beta, rbp, cbp, f)
+			continue
+		}
 		gemmKernel6x32(kc, &ap[ir*kc], &bpan[0], &ct[0], ldc, alpha, beta, rbp, cbp, f)
 	}
 }
 
-// gemmMacro32R is gemmMacro32 (no column bias, no prefetch) on a B read
-// in place: row p of the ncol columns from b[0] is at b[offs[p]:].
-func gemmMacro32R(kc, mc, ncol int, ap, b []float32, offs []int, c []float32, ldc int, alpha, beta float32, rb []float32) {
+// gemm32Flags is the flags of the 6×32 kernels for beta and a tile of ncol
+// columns (see gemmKernel6x32).
+func gemm32Flags(beta float32, ncol int) int {
 	flags := 0
 	if beta != 0 {
 		flags = 1
@@ -533,19 +530,15 @@ func gemmMacro32R(kc, mc, ncol int, ap, b []float32, offs []int, c []float32, ld
 	if ncol < 2*gemmNR {
 		flags |= 4 | ncol<<16
 	}
-	for ir := 0; ir < mc; ir += gemmMR {
-		var rbp *float32
-		if rb != nil {
-			rbp = &rb[ir]
-		}
-		mr := min(gemmMR, mc-ir)
-		f := flags
-		if mr < gemmMR {
-			f |= 2 | mr<<8
-		}
-		ct := c[ir*ldc : ir*ldc+(mr-1)*ldc+ncol]
-		gemmKernel6x32R(kc, &ap[ir*kc], &b[0], &offs[0], &ct[0], ldc, alpha, beta, rbp, nil, f)
+	return flags
+}
+
+// gemmTileRows adds to the flags of a 6×32 kernel a tile of mr rows.
+func gemmTileRows(flags, mr int) int {
+	if mr < gemmMR {
+		flags |= 2 | mr<<8
 	}
+	return flags
 }
 
 // gemmPrefetch describes rows of an operand to prefetch: rows rows of

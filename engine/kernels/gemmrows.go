@@ -34,10 +34,6 @@ func gemmRowsA(m, n, k int, a []float32, aoff []int, bt []float32, ldb int, beta
 		if pc > 0 {
 			bb = 1
 		}
-		flags := 0
-		if bb != 0 {
-			flags = 1
-		}
 		// Goto's order: a block of A's rows (mc×kc, in L2) against each
 		// micro-panel pair of B in turn (kc×32, in L1).
 		for ic := 0; ic < m; ic += gemmMC {
@@ -48,20 +44,14 @@ func gemmRowsA(m, n, k int, a []float32, aoff []int, bt []float32, ldb int, beta
 				if ncol > gemmNR {
 					b2 = &bp[(j+gemmNR)*kc]
 				}
-				f := flags
-				if ncol < 2*gemmNR {
-					f |= 4 | ncol<<16
-				}
+				f := gemm32Flags(bb, ncol)
 				for i := ic; i < ic+mc; i += gemmMR {
 					mr := min(gemmMR, ic+mc-i)
 					var rows [gemmMR]*float32
 					for r := range rows {
 						rows[r] = &a[aoff[i+min(r, mr-1)]+pc]
 					}
-					ff := f
-					if mr < gemmMR {
-						ff |= 2 | mr<<8
-					}
+					ff := gemmTileRows(f, mr)
 					ct := c[i*ldc+j : i*ldc+j+(mr-1)*ldc+ncol]
 					if ncol <= gemmNR {
 						gemmKernel6x16A(kc, &rows, b1, b2, &ct[0], ldc, 1, bb, nil, nil, ff)
