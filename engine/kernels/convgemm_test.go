@@ -277,8 +277,9 @@ func convCheckInputGrad(t *testing.T, rng *rand.Rand, name string, cv Conv, gy, 
 // TestConvPhasedMatchesLoops checks the phased path (stride 2 over phase
 // planes, on AVX-512) against the plain loops: 3×3 with padding 1 on even
 // and odd planes, 2×2 windows (which leave the last row and column of an
-// odd plane without gradient), groups, and filter counts on both sides of
-// filterT; and Forward against the im2col path bit for bit.
+// odd plane without gradient), 5×5 and 7×7 windows, TF's "same" padding,
+// groups, and filter counts on both sides of filterT; and Forward against
+// the im2col path bit for bit.
 func TestConvPhasedMatchesLoops(t *testing.T) {
 	if !avx512() {
 		t.Skip("the phased path needs AVX-512")
@@ -298,6 +299,10 @@ func TestConvPhasedMatchesLoops(t *testing.T) {
 		{geom(28, 28, 2, 0), 2, 5, 16, 1},
 		{geom(14, 15, 3, 1), 6, 4, 32, 1},
 		{geom(15, 17, 2, 0), 3, 3, 17, 1},
+		{geom(32, 30, 7, 3), 2, 3, 16, 1}, // ResNet's stem: shifts of two rows and columns
+		{geom(28, 28, 5, 2), 2, 4, 20, 1},
+		// TF "same" padding on an even plane: none before, one after.
+		{Geom2d{H: 28, W: 26, KH: 3, KW: 3, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, OH: 14, OW: 13}, 3, 4, 24, 1},
 		{geom(16, 16, 3, 1), 4, 16, 24, 8},
 	}
 	for _, tc := range cases {

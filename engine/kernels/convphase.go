@@ -4,44 +4,66 @@ package kernels
 // of a plane is its pixels (2i+a, 2j+b), i < OH, j < OW (zero past the
 // plane). Tap (ky, kx) reads, for output (oy, ox), pixel (2oy+ky-PadT,
 // 2ox+kx-PadL) = (2(oy+qy)+a, 2(ox+qx)+b) where ky-PadT = 2qy+a: phase
-// (a, b) shifted by (qy, qx), each in {-1, 0}. So the convolution is a
-// stride-1 one over the phase planes, which take stackGeom's layout of
-// OH×OW planes with one row and column of shared zero padding (channel
-// ci·np + phase): its taps are shifted rows of that layout (a gemmShift
+// (a, b) shifted by (qy, qx). So the convolution is a stride-1 one over the
+// phase planes, which take stackGeom's layout of OH×OW planes with shared
+// zero padding as wide as the largest shift (one row and column for 3×3
+// windows, two for ResNet's 7×7 stem; channel ci·np + phase): its taps
+// are shifted rows of that layout (a gemmShift
 // table), read in place as on the stacked path, and its product's columns
 // are stackGeom's. The phases are gathered once per input value instead of
 // once per tap, and the input gradient is one stride-1 product per phase
 // (its taps against gy in the same layout), interleaved back once.
 type phaseGeom struct {
-	stk          stackGeom // OH×OW planes, padT = padL = 1
-	np           int       // the phases the taps use
-	phase        [4]uint8  // those phases (a·2 + b), in increasing order
-	taps         [4]uint8  // the number of taps of each
-	tapP         [9]uint8  // per tap ky·KW+kx: the index of its phase
-	tapQY, tapQX [9]int8   // and its shift
+	stk          stackGeom           // OH×OW planes, padT and padL the largest shifts
+	np           int                 // the phases the taps use
+	phase        [4]uint8            // those phases (a·2 + b), in increasing order
+	taps         [4]uint8            // the number of taps of each
+	tapP         [phaseMaxTaps]uint8 // per tap ky·KW+kx: the index of its phase
+	tapQY, tapQX [phaseMaxTaps]int8  // and its shift
+}
+
+// phaseMaxTaps is the largest window the phased path takes: 7×7.
+const phaseMaxTaps = 49
+
+// phaseSplit returns the phase a and shift q of a tap offset d = 2q + a.
+func phaseSplit(d int) (a, q int) {
+	a = (d%2 + 2) % 2
+	return a, (d - a) / 2
+}
+
+// phasePad is the shared padding of one axis of the layout: the largest
+// shift of its taps either way, and at least 1.
+func phasePad(k, pad int) int {
+	_, lo := phaseSplit(-pad)
+	_, hi := phaseSplit(k - 1 - pad)
+	return max(1, -lo, hi)
 }
 
 // phasedOK reports whether the convolution takes the phased path:
-// AVX-512 (the phases move by gathers and scatters), stride 2, no
-// dilation, a window of 2×1 to 3×3 whose taps reach from at most two
-// pixels before the output's to one after (ky-PadT in [-2, 1], as 3×3 with
-// padding 1), a product not small enough for Sgemm's plain loop, and a
-// layout that wastes at most a third of its columns. (A 1×1 window reads
-// one phase unshifted: im2col's strided copy is that already.)
+// AVX-512 (the phases move by permutes and masked stores), stride 2, no
+// dilation, a window of 2×1 to 7×7 with padding inside it, a product not
+// small enough for Sgemm's plain loop, and a layout that wastes at most a
+// third of its columns. (A 1×1 window reads one phase unshifted: im2col's
+// strided copy is that already.)
 func (cv Conv) phasedOK() bool {
 	g := cv.G
-	return avx512() && g.StrideH == 2 && g.StrideW == 2 && g.DilH == 1 && g.DilW == 1 &&
-		g.KH <= 3 && g.KW <= 3 && g.PadT <= 2 && g.KH-1-g.PadT <= 1 && g.PadL <= 2 && g.KW-1-g.PadL <= 1 &&
-		g.H > 0 && g.W > 0 && g.OH > 0 && g.OW > 0 && cv.og*cv.ohw*cv.k > gemmDirectMACs &&
-		g.KH*g.KW > 1 && 3*(g.OH+1)*(g.OW+1) <= 4*g.OH*g.OW
+	if !avx512() || g.StrideH != 2 || g.StrideW != 2 || g.DilH != 1 || g.DilW != 1 || g.KH*g.KW <= 1 ||
+		g.KH*g.KW > phaseMaxTaps || g.PadT >= g.KH || g.PadL >= g.KW ||
+		g.H <= 0 || g.W <= 0 || g.OH <= 0 || g.OW <= 0 || cv.og*cv.ohw*cv.k <= gemmDirectMACs {
+		return false
+	}
+	py, px := phasePad(g.KH, g.PadT), phasePad(g.KW, g.PadL)
+	return 3*(g.OH+py)*(g.OW+px) <= 4*g.OH*g.OW
 }
 
 func newPhaseGeom(g Geom2d) phaseGeom {
-	ph := phaseGeom{stk: stackGeom{h: g.OH, w: g.OW, padT: 1, padL: 1, wp: g.OW + 1, rs: g.OH + 1}}
+	py, px := phasePad(g.KH, g.PadT), phasePad(g.KW, g.PadL)
+	ph := phaseGeom{stk: stackGeom{h: g.OH, w: g.OW, padT: py, padL: px, wp: g.OW + px, rs: g.OH + py}}
 	var used [4]bool
 	for ky := 0; ky < g.KH; ky++ {
 		for kx := 0; kx < g.KW; kx++ {
-			a, b := (ky-g.PadT+4)%2, (kx-g.PadL+4)%2
+			a, _ := phaseSplit(ky - g.PadT)
+			b, _ := phaseSplit(kx - g.PadL)
 			used[a*2+b] = true
 		}
 	}
@@ -56,10 +78,10 @@ func newPhaseGeom(g Geom2d) phaseGeom {
 	for ky := 0; ky < g.KH; ky++ {
 		for kx := 0; kx < g.KW; kx++ {
 			t := ky*g.KW + kx
-			dy, dx := ky-g.PadT, kx-g.PadL
-			a, b := (dy+4)%2, (dx+4)%2
+			a, qy := phaseSplit(ky - g.PadT)
+			b, qx := phaseSplit(kx - g.PadL)
 			ph.tapP[t] = uint8(idx[a*2+b])
-			ph.tapQY[t], ph.tapQX[t] = int8((dy-a)/2), int8((dx-b)/2)
+			ph.tapQY[t], ph.tapQX[t] = int8(qy), int8(qx)
 			ph.taps[idx[a*2+b]]++
 		}
 	}
@@ -79,7 +101,7 @@ func (ph phaseGeom) fwdTab(g Geom2d, cg, b int, tab []int) {
 	cl, kk := s.chanLen(b), g.KH*g.KW
 	for ci := 0; ci < cg; ci++ {
 		for t := 0; t < kk; t++ {
-			tab[ci*kk+t] = (ci*ph.np+int(ph.tapP[t]))*cl + (1+int(ph.tapQY[t]))*s.wp + 1 + int(ph.tapQX[t])
+			tab[ci*kk+t] = (ci*ph.np+int(ph.tapP[t]))*cl + (s.padT+int(ph.tapQY[t]))*s.wp + s.padL + int(ph.tapQX[t])
 		}
 	}
 }
@@ -129,19 +151,23 @@ func (ph phaseGeom) pad(g Geom2d, x []float32, ch, c0, c, n0, n1 int, dst []floa
 				if de == nil { // the odd phase alone: the evens of the row from 1
 					de, do, sh, cnt = do, nil, 1, [2]int{n / 2, 0}
 				}
+				pl := s.padL // a row's leading zeros; deintRows writes the last
 				if ra > 0 {
 					var op *float32
 					if do != nil {
-						op = &do[1]
+						op = &do[pl]
 					}
-					deintRows(&de[1], op, s.wp, &src[a*g.W+sh], 2*g.W, ra, n-sh)
+					deintRows(&de[pl], op, s.wp, &src[a*g.W+sh], 2*g.W, ra, n-sh)
 				}
 				for q, d := range [2][]float32{de, do} {
 					if d == nil {
 						continue
 					}
+					for i := 0; i < ra && pl > 1; i++ {
+						clear(d[i*s.wp : i*s.wp+pl-1])
+					}
 					for i := 0; i < ra && cnt[q] < s.w; i++ { // a phase row past the plane's last column
-						clear(d[i*s.wp+1+cnt[q] : (i+1)*s.wp])
+						clear(d[i*s.wp+pl+cnt[q] : (i+1)*s.wp])
 					}
 					for i := ra; i < s.h; i++ { // phase rows past the plane's last row
 						clear(d[i*s.wp : (i+1)*s.wp])
@@ -222,7 +248,7 @@ func (cv Conv) backwardInputPhasedRun(r int, buf []float32, parallel bool, gy, a
 					rk := 0
 					for t := 0; t < kk; t++ {
 						if int(ph.tapP[t]) == p {
-							tab[o*tp+rk] = o*cl + (1-int(ph.tapQY[t]))*s.wp + 1 - int(ph.tapQX[t])
+							tab[o*tp+rk] = o*cl + (s.padT-int(ph.tapQY[t]))*s.wp + s.padL - int(ph.tapQX[t])
 							rk++
 						}
 					}
