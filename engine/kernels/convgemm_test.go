@@ -305,6 +305,11 @@ func TestConvPhasedMatchesLoops(t *testing.T) {
 		{Geom2d{H: 28, W: 26, KH: 3, KW: 3, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, OH: 14, OW: 13}, 3, 4, 24, 1},
 		{geom(16, 16, 3, 1), 4, 16, 24, 8},
 	}
+	// Without padding on an odd plane, the last output row's taps read the
+	// plane's last row, past the phase planes' OH rows: not phased.
+	if cv := NewConv(geom(15, 16, 3, 0), 2, 3, 16, 1); cv.phased {
+		t.Fatalf("%+v: on the phased path, whose phase planes miss the plane's last row", cv.G)
+	}
 	for _, tc := range cases {
 		g := tc.g
 		name := fmt.Sprintf("%+v/n=%d c=%d o=%d groups=%d", g, tc.n, tc.c, tc.o, tc.groups)

@@ -41,15 +41,25 @@ func phasePad(k, pad int) int {
 
 // phasedOK reports whether the convolution takes the phased path:
 // AVX-512 (the phases move by permutes and masked stores), stride 2, no
-// dilation, a window of 2×1 to 7×7 with padding inside it, a product not
-// small enough for Sgemm's plain loop, and a layout that wastes at most a
-// third of its columns. (A 1×1 window reads one phase unshifted: im2col's
+// dilation, a window of 2×1 to 7×7 with padding inside it (and, where
+// taps reach past the output's pixel, output planes at least half the
+// input's), a product not small enough for Sgemm's plain loop, and a
+// layout that wastes at most a third of its columns. (A 1×1 window reads one phase unshifted: im2col's
 // strided copy is that already.)
 func (cv Conv) phasedOK() bool {
 	g := cv.G
 	if !avx512() || g.StrideH != 2 || g.StrideW != 2 || g.DilH != 1 || g.DilW != 1 || g.KH*g.KW <= 1 ||
 		g.KH*g.KW > phaseMaxTaps || g.PadT >= g.KH || g.PadL >= g.KW ||
 		g.H <= 0 || g.W <= 0 || g.OH <= 0 || g.OW <= 0 || cv.og*cv.ohw*cv.k <= gemmDirectMACs {
+		return false
+	}
+	// Taps that reach past the output's pixel (shift q > 0) read phase rows
+	// (columns) past OH (OW) at the last output, which the layout holds as
+	// zeros: right only where those pixels are padding, 2·OH >= H (a 3×3
+	// window without padding on an odd plane would read its last row there).
+	_, qy := phaseSplit(g.KH - 1 - g.PadT)
+	_, qx := phaseSplit(g.KW - 1 - g.PadL)
+	if qy > 0 && 2*g.OH < g.H || qx > 0 && 2*g.OW < g.W {
 		return false
 	}
 	py, px := phasePad(g.KH, g.PadT), phasePad(g.KW, g.PadL)
