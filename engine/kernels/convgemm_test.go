@@ -108,13 +108,7 @@ func testConvMatchesLoops(t *testing.T) {
 
 			convCheckInputGrad(t, rng, name, cv, gy, w, wantGX)
 
-			gw := convGuarded(rng, len(wantGW))
-			for i := range wantGW {
-				gw[i] = 1
-				wantGW[i]++
-			}
-			cv.BackwardFilter(gy, x, gw, convNaNs(cv.FilterScratchLen()))
-			convCheck64(t, name+" filter grad", gw, wantGW, 1e-4)
+			convCheckFilterGrad(t, rng, name, cv, gy, x, wantGW)
 		}
 	}
 }
@@ -246,13 +240,21 @@ func convCheckPath(t *testing.T, rng *rand.Rand, name string, cv Conv, n, c, o, 
 
 	convCheckInputGrad(t, rng, name, cv, gy, w, wantGX)
 
+	convCheckFilterGrad(t, rng, name, cv, gy, x, wantGW)
+}
+
+// convCheckFilterGrad checks cv.BackwardFilter against the loops' gradient
+// wantGW, adding onto a gw of ones.
+func convCheckFilterGrad(t *testing.T, rng *rand.Rand, name string, cv Conv, gy, x []float32, wantGW []float64) {
+	t.Helper()
+	want := make([]float64, len(wantGW))
 	gw := convGuarded(rng, len(wantGW))
-	for i := range wantGW {
+	for i, v := range wantGW {
 		gw[i] = 1
-		wantGW[i]++
+		want[i] = v + 1
 	}
 	cv.BackwardFilter(gy, x, gw, convNaNs(cv.FilterScratchLen()))
-	convCheck64(t, name+" filter grad", gw, wantGW, 1e-4)
+	convCheck64(t, name+" filter grad", gw, want, 1e-4)
 }
 
 // convCheckInputGrad checks cv.BackwardInput against the loops' gradient

@@ -405,7 +405,10 @@ func (j *gemmJob) block(i0, i1, j0, j1 int) {
 				rb, cb = j.rowBias, j.colBias
 			}
 			var offs []int
-			if direct {
+			switch {
+			case direct && j.shift.tab != nil:
+				offs = j.shift.tab[pc : pc+kc]
+			case direct:
 				offs = buf.growInts(kc)
 				for p := range offs {
 					offs[p] = j.shift.off(pc + p)
